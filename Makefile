@@ -1,0 +1,49 @@
+# Web of Agents — every set-up step lives here, so a fresh machine needs only Python >= 3.11.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PACKAGES := protocol/woa_protocol registry/woa_registry agents/woa_agents cli/woa_cli benchmarks/woa_benchmarks
+
+.PHONY: run test lint typecheck schemas schemas-check pytest bench clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install whenever the project's metadata changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create or update the virtual environment
+
+run: $(STAMP)  ## run the main job
+	$(BIN)/woa run
+
+test: $(STAMP) lint typecheck schemas-check pytest  ## lint, type-check, drift-check the schemas, run the tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy $(PACKAGES)
+
+schemas: $(STAMP)  ## regenerate spec/schemas from the models
+	$(BIN)/woa spec schemas --write
+
+schemas-check: $(STAMP)
+	$(BIN)/woa spec schemas --check
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)  ## run the benchmarks (ratios against same-run baselines)
+	$(BIN)/woa bench protocol
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

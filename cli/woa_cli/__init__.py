@@ -1,0 +1,1 @@
+"""The ``woa`` command line."""

@@ -1,0 +1,39 @@
+"""RFC 9421 HTTP Message Signatures (Ed25519) and RFC 9530 Content-Digest."""
+
+from .components import HttpRequest, HttpResponse, normalize_headers, signature_base
+from .digest import content_digest, verify_content_digest
+from .profile import (
+    DEFAULT_LABEL,
+    REQUIRED_REQUEST_COMPONENTS,
+    REQUIRED_RESPONSE_COMPONENTS,
+    MessageSigner,
+    MessageVerifier,
+    VerifiedMessage,
+)
+from .signatures import (
+    ED25519_ALG,
+    ParsedSignature,
+    create_signature,
+    parse_signatures,
+    verify_signature,
+)
+
+__all__ = [
+    "DEFAULT_LABEL",
+    "ED25519_ALG",
+    "REQUIRED_REQUEST_COMPONENTS",
+    "REQUIRED_RESPONSE_COMPONENTS",
+    "HttpRequest",
+    "HttpResponse",
+    "MessageSigner",
+    "MessageVerifier",
+    "ParsedSignature",
+    "VerifiedMessage",
+    "content_digest",
+    "create_signature",
+    "normalize_headers",
+    "parse_signatures",
+    "signature_base",
+    "verify_content_digest",
+    "verify_signature",
+]

@@ -1,0 +1,215 @@
+"""The Web of Agents signed-messaging profile over RFC 9421 (spec chapter ``messages``).
+
+Requests cover ``@method``, ``@target-uri``, ``content-digest`` and, when present,
+``content-type`` and ``traceparent``; their parameters are ``created``, ``expires``,
+``nonce``, ``keyid`` (the signer's did:key) and ``alg`` (``ed25519``). Responses cover
+``@status``, ``content-digest``, ``content-type`` when present, and the request's signature
+(``"signature";req;key=...``), which binds each response to the request it answers.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import InvalidDidError, InvalidSignatureError, MissingSignatureError
+from ..identity import SigningKey, VerifyingKey, resolve_did
+from ..replay import ReplayGuard, ReplayPolicy
+from .components import HttpRequest, HttpResponse
+from .digest import content_digest, verify_content_digest
+from .signatures import ED25519_ALG, ParsedSignature, create_signature, parse_signatures
+from .signatures import verify_signature as _verify_signature
+from .structured import BareItem, Item
+
+__all__ = [
+    "DEFAULT_LABEL",
+    "MessageSigner",
+    "MessageVerifier",
+    "REQUIRED_REQUEST_COMPONENTS",
+    "REQUIRED_RESPONSE_COMPONENTS",
+    "VerifiedMessage",
+]
+
+DEFAULT_LABEL = "woa"
+"""Signature label this implementation writes (any label is accepted on input)."""
+
+REQUIRED_REQUEST_COMPONENTS = ("@method", "@target-uri", "content-digest")
+REQUIRED_RESPONSE_COMPONENTS = ("@status", "content-digest")
+_OPTIONAL_COVERED = ("content-type", "traceparent")
+
+
+@dataclass(frozen=True)
+class VerifiedMessage:
+    """A signature that passed every check, and what it vouches for."""
+
+    did: str
+    label: str
+    created: int
+    expires: int | None
+    nonce: str | None
+    signature: bytes
+    covered: dict[str, str]
+
+
+def _did_from_keyid(keyid: str) -> VerifyingKey:
+    try:
+        key = resolve_did(keyid)
+    except InvalidDidError as exc:
+        raise InvalidSignatureError(f"keyid must be a did:key: {exc.detail}") from exc
+    if "#" in keyid and keyid.split("#", 1)[1] != keyid.split("#", 1)[0][len("did:key:") :]:
+        raise InvalidSignatureError("keyid fragment does not name the DID's own key")
+    return key
+
+
+class MessageSigner:
+    """Signs requests and responses with one key, following the profile."""
+
+    def __init__(
+        self,
+        key: SigningKey,
+        *,
+        label: str = DEFAULT_LABEL,
+        lifetime: int = 60,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.key = key
+        self.label = label
+        self.lifetime = lifetime
+        self._clock = clock
+        self._keyid = key.did
+
+    def _params(self, *, nonce: bool) -> dict[str, BareItem]:
+        created = int(self._clock())
+        params: dict[str, BareItem] = {
+            "created": created,
+            "expires": created + self.lifetime,
+        }
+        if nonce:
+            params["nonce"] = secrets.token_urlsafe(16)
+        params["keyid"] = self._keyid
+        params["alg"] = ED25519_ALG
+        return params
+
+    def _sign(
+        self, message: HttpRequest | HttpResponse, components: list[str | Item], nonce: bool
+    ) -> dict[str, str]:
+        message.headers["content-digest"] = content_digest(message.body)
+        if message.body:
+            components += [c for c in _OPTIONAL_COVERED if c in message.headers]
+        elif "traceparent" in message.headers:
+            components.append("traceparent")
+        sig_input, signature = create_signature(
+            message,
+            key=self.key,
+            components=components,
+            params=self._params(nonce=nonce),
+            label=self.label,
+        )
+        added = {
+            "content-digest": message.headers["content-digest"],
+            "signature-input": sig_input,
+            "signature": signature,
+        }
+        message.headers.update(added)
+        return added
+
+    def sign_request(self, request: HttpRequest) -> dict[str, str]:
+        """Add Content-Digest, Signature-Input and Signature to ``request``; return them."""
+        for name in ("signature-input", "signature"):
+            request.headers.pop(name, None)
+        return self._sign(request, list(REQUIRED_REQUEST_COMPONENTS), nonce=True)
+
+    def sign_response(self, response: HttpResponse, request_label: str) -> dict[str, str]:
+        """Sign ``response`` and bind it to its request's signature ``request_label``."""
+        if response.request is None or "signature" not in response.request.headers:
+            raise ValueError("a response is bound to a signed request: set response.request")
+        binding = Item("signature", {"req": True, "key": request_label})
+        return self._sign(response, [*REQUIRED_RESPONSE_COMPONENTS, binding], nonce=False)
+
+
+class MessageVerifier:
+    """Verifies signed requests and responses against the profile, with replay protection."""
+
+    def __init__(
+        self,
+        *,
+        policy: ReplayPolicy | None = None,
+        replay_guard: ReplayGuard | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.replay_guard = replay_guard or ReplayGuard(policy, clock=clock)
+
+    @staticmethod
+    def _select(signatures: dict[str, ParsedSignature]) -> ParsedSignature:
+        if DEFAULT_LABEL in signatures:
+            return signatures[DEFAULT_LABEL]
+        dids = [s for s in signatures.values() if str(s.params.get("keyid", "")).startswith("did:key:")]
+        if len(dids) == 1:
+            return dids[0]
+        raise MissingSignatureError(
+            f"expected one signature by a did:key (label {DEFAULT_LABEL!r}); "
+            f"found labels {sorted(signatures)}"
+        )
+
+    def _check(
+        self,
+        message: HttpRequest | HttpResponse,
+        required: tuple[str, ...],
+        *,
+        need_nonce: bool,
+        extra: Item | None = None,
+    ) -> VerifiedMessage:
+        parsed = self._select(parse_signatures(message.headers))
+        ids = parsed.component_ids
+        missing = [c for c in required if f'"{c}"' not in ids]
+        if message.body and "content-type" in message.headers and '"content-type"' not in ids:
+            missing.append("content-type")
+        if extra is not None and not any(
+            item.value == extra.value and item.params == extra.params
+            for item in parsed.covered.items
+        ):
+            missing.append(f'"signature";req;key="{extra.params["key"]}"')
+        if missing:
+            raise InvalidSignatureError(f"signature does not cover {', '.join(missing)}")
+        params = parsed.params
+        created, expires, nonce = params.get("created"), params.get("expires"), params.get("nonce")
+        if not isinstance(created, int) or isinstance(created, bool):
+            raise InvalidSignatureError("signature has no integer 'created' parameter")
+        if expires is not None and (not isinstance(expires, int) or isinstance(expires, bool)):
+            raise InvalidSignatureError("'expires' must be an integer")
+        if nonce is not None and not isinstance(nonce, str):
+            raise InvalidSignatureError("'nonce' must be a string")
+        if need_nonce and not nonce:
+            raise InvalidSignatureError("request signatures must carry a 'nonce'")
+        self.replay_guard.check_window(created, expires)
+        covered = _verify_signature(message, parsed, _did_from_keyid)
+        verify_content_digest(message.headers["content-digest"], message.body)
+        keyid = str(params["keyid"])
+        did = keyid.split("#", 1)[0]
+        if need_nonce:
+            assert isinstance(nonce, str)
+            self.replay_guard.check(did, nonce, created, expires)
+        return VerifiedMessage(
+            did=did,
+            label=parsed.label,
+            created=created,
+            expires=expires,
+            nonce=nonce,
+            signature=parsed.signature,
+            covered=covered,
+        )
+
+    def verify_request(self, request: HttpRequest) -> VerifiedMessage:
+        """Verify a signed request and consume its nonce; return the signer's DID and more."""
+        return self._check(request, REQUIRED_REQUEST_COMPONENTS, need_nonce=True)
+
+    def verify_response(self, response: HttpResponse, request_label: str) -> VerifiedMessage:
+        """Verify a signed response and that it answers ``response.request`` (its signature)."""
+        if response.request is None:
+            raise ValueError("set response.request to the request this response answers")
+        binding = Item("signature", {"req": True, "key": request_label})
+        return self._check(
+            response, REQUIRED_RESPONSE_COMPONENTS, need_nonce=False, extra=binding
+        )

@@ -1,0 +1,46 @@
+"""Reading and writing key files.
+
+The one place in the protocol package that touches the file system: keys are protocol
+material and every part (CLI, registry, agents) loads them the same way. Private key files
+are created with mode 0600 and never overwritten silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+from .errors import InvalidKeyError
+from .identity import SigningKey
+
+__all__ = ["KeyFormat", "load_key", "save_key"]
+
+KeyFormat = Literal["pem", "jwk"]
+
+
+def save_key(key: SigningKey, path: Path, fmt: KeyFormat = "pem", *, overwrite: bool = False) -> None:
+    """Write a private key to ``path`` with mode 0600 (refuses to overwrite unless told)."""
+    data = key.to_pem() if fmt == "pem" else (json.dumps(key.to_jwk(), indent=2) + "\n").encode()
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def load_key(path: Path) -> SigningKey:
+    """Read a private key file written as PEM or JWK (the format is detected)."""
+    data = path.read_bytes()
+    if data.lstrip().startswith(b"{"):
+        try:
+            return SigningKey.from_jwk(json.loads(data))
+        except json.JSONDecodeError as exc:
+            raise InvalidKeyError(f"{path}: not valid JSON: {exc}") from exc
+    if b"-----BEGIN" in data:
+        return SigningKey.from_pem(data)
+    raise InvalidKeyError(f"{path}: neither a PEM nor a JWK key file")

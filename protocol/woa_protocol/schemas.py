@@ -1,0 +1,65 @@
+"""JSON Schemas generated from the wire models (``spec/schemas/v1``).
+
+``woa spec schemas --write`` regenerates the files; ``--check`` (run by ``make test``) fails
+when the committed files differ from what the models generate.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from .models import (
+    AgentCard,
+    AgentSkill,
+    Artifact,
+    Message,
+    Part,
+    ProblemDetails,
+    SkillProfile,
+    Task,
+    WoaCardExtension,
+)
+
+__all__ = ["SCHEMA_BASE_URI", "SCHEMA_MODELS", "generate_schemas", "render_schema"]
+
+SCHEMA_BASE_URI = "urn:woa:schema:v1:"
+"""Prefix of every generated schema's ``$id``."""
+
+SCHEMA_MODELS: dict[str, type[BaseModel]] = {
+    "agent-card": AgentCard,
+    "agent-skill": AgentSkill,
+    "message": Message,
+    "part": Part,
+    "task": Task,
+    "artifact": Artifact,
+    "woa-card-extension": WoaCardExtension,
+    "skill-profile": SkillProfile,
+    "problem-details": ProblemDetails,
+}
+"""File stem -> model. Later layers add their request/response models here."""
+
+
+def _schema_for(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(by_alias=True, mode="validation")
+    return schema
+
+
+def generate_schemas() -> dict[str, dict[str, Any]]:
+    """Return ``{file name: schema}`` for every model in :data:`SCHEMA_MODELS`."""
+    out: dict[str, dict[str, Any]] = {}
+    for stem, model in sorted(SCHEMA_MODELS.items()):
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{SCHEMA_BASE_URI}{stem}",
+            **_schema_for(model),
+        }
+        out[f"{stem}.json"] = schema
+    return out
+
+
+def render_schema(schema: dict[str, Any]) -> str:
+    """Serialise a schema the way it is committed (stable, diff-friendly)."""
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
