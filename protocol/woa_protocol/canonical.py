@@ -36,9 +36,9 @@ def _scan(value: Any, depth: int) -> bool:
     """Walk ``value``; return True when ``json.dumps`` output equals JCS for it.
 
     Raises for what JCS can never represent, so both paths report the same errors.
+    ``depth`` counts the containers open around ``value`` plus one; only a container
+    deeper than :data:`MAX_DEPTH` is rejected, so 128 nested arrays holding a scalar pass.
     """
-    if depth > MAX_DEPTH:
-        raise CanonicalizationError(f"nesting exceeds the maximum depth of {MAX_DEPTH}")
     kind = type(value)
     if kind is str or kind is bool or value is None:
         return True
@@ -52,6 +52,10 @@ def _scan(value: Any, depth: int) -> bool:
         if value != value or value in (_INF, -_INF):
             raise CanonicalizationError(f"{value!r} is not a JSON number; JCS cannot represent it")
         return False
+    if kind is not dict and kind is not list and kind is not tuple:
+        raise CanonicalizationError(f"{type(value).__name__} is not a JSON type")
+    if depth > MAX_DEPTH:
+        raise CanonicalizationError(f"nesting exceeds the maximum depth of {MAX_DEPTH}")
     fast = True
     if kind is dict:
         for key, item in value.items():
@@ -63,11 +67,9 @@ def _scan(value: Any, depth: int) -> bool:
                 fast = False
             fast = _scan(item, depth + 1) and fast
         return fast
-    if kind is list or kind is tuple:
-        for item in value:
-            fast = _scan(item, depth + 1) and fast
-        return fast
-    raise CanonicalizationError(f"{type(value).__name__} is not a JSON type")
+    for item in value:
+        fast = _scan(item, depth + 1) and fast
+    return fast
 
 
 _INF = float("inf")
@@ -85,6 +87,10 @@ def canonicalize(value: Any) -> bytes:
             return bytes(rfc8785.dumps(value))
         except rfc8785.CanonicalizationError as exc:
             raise CanonicalizationError(str(exc)) from exc
+        except UnicodeEncodeError as exc:  # rfc8785 sorts keys by their UTF-16 form
+            raise CanonicalizationError(
+                "object key contains a lone surrogate, which has no UTF-8 form"
+            ) from exc
     try:
         return _dumps(value).encode("utf-8")
     except UnicodeEncodeError as exc:

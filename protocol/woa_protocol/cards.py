@@ -109,6 +109,9 @@ def _verify_one(entry: Any, encoded_payload: str) -> VerifiedSignature:
         verifying = resolve_did(kid)
     except InvalidDidError as exc:
         raise CardSignatureError(f"kid is not a did:key: {exc.detail}") from exc
+    base, _, fragment = kid.partition("#")
+    if fragment and fragment != base[len("did:key:") :]:
+        raise CardSignatureError("kid fragment does not name the DID's own key")
     token = f"{protected_b64}.{encoded_payload}.{signature}"
     try:
         with warnings.catch_warnings():

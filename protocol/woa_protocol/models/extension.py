@@ -172,8 +172,7 @@ def attach_extension(card: AgentCard, params: WoaCardExtension) -> AgentCard:
     ext = AgentExtension(
         uri=WOA_EXTENSION_URI,
         description="Web of Agents: did:key identity and typed skills",
-        required=False,
-        params=params.to_json_dict(),
+        params=params.to_json_dict(),  # no "required": false: a2a-sdk drops it (CARD-005)
     )
     capabilities = card.capabilities.model_copy(update={"extensions": [*others, ext]})
     return card.model_copy(update={"capabilities": capabilities})
