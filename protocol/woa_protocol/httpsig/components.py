@@ -100,7 +100,7 @@ def _component_value(item: Item, message: HttpRequest | HttpResponse) -> str:
         if not isinstance(message, HttpResponse) or message.request is None:
             raise SignatureBaseError(f"{name};req needs the request this response answers")
         source = message.request
-    unknown = set(params) - {"req", "key", "sf"}
+    unknown = set(params) - {"req", "key"}
     if unknown:
         raise SignatureBaseError(f"unsupported component parameters {sorted(unknown)}")
     if name.startswith("@"):

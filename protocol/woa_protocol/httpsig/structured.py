@@ -99,8 +99,11 @@ class _Parser:
             if match is None:
                 raise self.fail("invalid byte sequence")
             self.pos = match.end()
+            encoded = match.group(1)
+            if "=" not in encoded:  # RFC 8941 §4.2.7: SHOULD NOT fail for missing padding
+                encoded += "=" * (-len(encoded) % 4)
             try:
-                return base64.b64decode(match.group(1), validate=True)
+                return base64.b64decode(encoded, validate=True)
             except binascii.Error as exc:
                 raise self.fail("invalid base64 in byte sequence") from exc
         if char == "?":
@@ -167,7 +170,10 @@ class _Parser:
 
 
 def parse_dictionary(text: str) -> dict[str, Item | InnerList]:
-    """Parse an RFC 8941 Dictionary; duplicate keys keep the last value, as the RFC says."""
+    """Parse an RFC 8941 Dictionary.
+
+    A repeated key overwrites the earlier value in its original position (RFC 8941 §4.2.2).
+    """
     parser = _Parser(text.strip(" "))
     result: dict[str, Item | InnerList] = {}
     if not parser.text:
@@ -179,7 +185,6 @@ def parse_dictionary(text: str) -> dict[str, Item | InnerList]:
             member = parser.item_or_inner_list()
         else:
             member = Item(True, parser.params())
-        result.pop(name, None)
         result[name] = member
         parser.skip_ows()
         if parser.pos >= len(parser.text):
