@@ -23,6 +23,8 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "MAX_EVENTS_LIMIT",
+    "MAX_SEARCH_LIMIT",
     "AgentRecord",
     "AgentStore",
     "ChangeEvent",
@@ -30,7 +32,22 @@ __all__ = [
     "SearchPage",
     "SearchQuery",
     "SkillEntry",
+    "StoreInputError",
 ]
+
+MAX_SEARCH_LIMIT = 1000
+"""Largest ``SearchQuery.limit`` a backend accepts."""
+
+MAX_EVENTS_LIMIT = 10_000
+"""Largest ``limit`` of :meth:`AgentStore.events_since`."""
+
+
+class StoreInputError(ValueError):
+    """An argument a store cannot accept (bad cursor, limit, naive datetime, NUL byte, ...).
+
+    Raised before anything is written, so a rejected call changes nothing stored. The
+    registry answers it with a 400 problem; the message says which argument is wrong.
+    """
 
 
 class EventKind(StrEnum):
@@ -87,7 +104,16 @@ class ChangeEvent:
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """Filters are ANDed; ``text`` is full-text over name, description, skills and tags."""
+    """Filters are ANDed; ``text`` is full-text over name, description, skills and tags.
+
+    ``skill``, ``family``, ``input_mode``, ``output_mode`` and ``tag`` are exact,
+    case-sensitive matches that one and the same skill of the agent must satisfy together.
+    ``text`` matches the agent: every word (English stemming, prefix match, stop words
+    ignored) must occur in its name, description or skills; text without any searchable
+    word matches nothing. A filter given as an empty string, a ``limit`` outside
+    ``1..MAX_SEARCH_LIMIT`` or a cursor not made by the store raise
+    :class:`StoreInputError`.
+    """
 
     skill: str | None = None
     family: str | None = None
@@ -101,7 +127,11 @@ class SearchQuery:
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of results and the cursor of the next page (None on the last page)."""
+    """One page of results and the cursor of the next page (None on the last page).
+
+    ``matched_skills`` maps each DID on the page to the ids of its skills that satisfy the
+    query's skill filters; it is empty when the query has no skill filter.
+    """
 
     agents: list[AgentRecord]
     next_cursor: str | None = None
@@ -150,7 +180,12 @@ class AgentStore(ABC):
     async def skills_with_input_schema(
         self, query: SearchQuery
     ) -> Sequence[tuple[str, SkillEntry]]:
-        """Return ``(did, skill)`` for skills with an input schema, filtered like ``search``."""
+        """Return ``(did, skill)`` for skills with an input schema, filtered like ``search``.
+
+        The agents are the page ``search`` would return for the same query restricted to
+        agents having such a skill (ordered by DID, at most ``limit`` agents after
+        ``cursor``); every matching skill of those agents is returned, in card order.
+        """
 
     @abstractmethod
     async def events_since(self, seq: int, limit: int = 1000) -> list[ChangeEvent]:
