@@ -33,11 +33,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy $(PACKAGES)
 
-schemas: $(STAMP)  ## regenerate spec/schemas from the models
-	$(BIN)/woa spec schemas --write
+schemas: $(STAMP)  ## regenerate spec/schemas and the problem-type table from the code
+	$(BIN)/woa spec generate
 
 schemas-check: $(STAMP)
-	$(BIN)/woa spec schemas --check
+	$(BIN)/woa spec check
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

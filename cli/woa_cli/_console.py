@@ -1,0 +1,19 @@
+"""Shared console helpers for the CLI."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+__all__ = ["console", "err_console", "fail"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``message`` to stderr in red and exit with ``code``."""
+    err_console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
