@@ -100,7 +100,9 @@ def run(iterations: int = 3000, rounds: int = 5) -> BenchResult:
         key.public.key.verify(signature, body)
 
     def signed() -> None:
-        request = HttpRequest("POST", url, {"content-type": "application/json"}, canonicalize(payload))
+        request = HttpRequest(
+            "POST", url, {"content-type": "application/json"}, canonicalize(payload)
+        )
         signer.sign_request(request)
         verifier.verify_request(request)
 

@@ -9,8 +9,8 @@ from rich.console import Console
 
 __all__ = ["console", "err_console", "fail"]
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(emoji=False, highlight=False)
+err_console = Console(stderr=True, emoji=False, highlight=False)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -31,13 +31,20 @@ def protocol(
     table.add_column("ratio", justify="right")
     rows = [
         ("raw Ed25519 sign+verify (baseline)", result.raw_ed25519, 1.0),
-        ("signed message: JCS+digest+RFC 9421 sign+verify+replay", result.signed_message, result.ratio),
+        (
+            "signed message: JCS+digest+RFC 9421 sign+verify+replay",
+            result.signed_message,
+            result.ratio,
+        ),
         ("canonicalize (woa_protocol)", result.canonicalize_ours, None),
         ("canonicalize (rfc8785 package)", result.canonicalize_rfc8785, None),
     ]
     for name, seconds, ratio in rows:
         table.add_row(
-            name, f"{seconds * 1e6:.1f}", f"{1 / seconds:,.0f}", "" if ratio is None else f"{ratio:.2f}"
+            name,
+            f"{seconds * 1e6:.1f}",
+            f"{1 / seconds:,.0f}",
+            "" if ratio is None else f"{ratio:.2f}",
         )
     console.print(table)
     verdict = "[green]meets[/green]" if result.ratio <= bench.GOAL_RATIO else "[red]misses[/red]"

@@ -28,7 +28,11 @@ MAX_DEPTH = 128
 """Deepest object/array nesting accepted, so hostile input cannot exhaust the stack."""
 
 _dumps = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+    ensure_ascii=False,
+    allow_nan=False,
+    sort_keys=True,
+    separators=(",", ":"),
+    check_circular=False,  # _scan bounds the depth, so a cycle cannot reach the encoder
 ).encode
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import base58
@@ -90,7 +90,7 @@ class VerifyingKey:
         """Build from a did:key or DID URL."""
         return cls.from_bytes(public_bytes_from_did(did))
 
-    @property
+    @cached_property
     def did(self) -> str:
         """The did:key identifier."""
         return did_from_public_bytes(self.raw)
@@ -177,8 +177,10 @@ class SigningKey:
         if not isinstance(key, Ed25519PrivateKey):
             raise InvalidKeyError("expected an Ed25519 private key")
         signing = cls(key)
-        if "x" in data and OKPKey.import_key(data).as_dict(private=False)["x"] != (
-            signing.public.to_jwk()["x"]
+        if (
+            "x" in data
+            and OKPKey.import_key(data).as_dict(private=False)["x"]
+            != (signing.public.to_jwk()["x"])
         ):
             raise InvalidKeyError("the JWK's public part does not match its private part")
         return signing

@@ -20,7 +20,9 @@ __all__ = ["KeyFormat", "load_key", "save_key"]
 KeyFormat = Literal["pem", "jwk"]
 
 
-def save_key(key: SigningKey, path: Path, fmt: KeyFormat = "pem", *, overwrite: bool = False) -> None:
+def save_key(
+    key: SigningKey, path: Path, fmt: KeyFormat = "pem", *, overwrite: bool = False
+) -> None:
     """Write a private key to ``path`` with mode 0600 (refuses to overwrite unless told)."""
     data = key.to_pem() if fmt == "pem" else (json.dumps(key.to_jwk(), indent=2) + "\n").encode()
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)

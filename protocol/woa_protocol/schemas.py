@@ -10,6 +10,8 @@ import json
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from .models import (
     AgentCard,
@@ -23,7 +25,13 @@ from .models import (
     WoaCardExtension,
 )
 
-__all__ = ["SCHEMA_BASE_URI", "SCHEMA_MODELS", "generate_schemas", "render_schema"]
+__all__ = [
+    "SCHEMA_BASE_URI",
+    "SCHEMA_MODELS",
+    "WireJsonSchema",
+    "generate_schemas",
+    "render_schema",
+]
 
 SCHEMA_BASE_URI = "urn:woa:schema:v1:"
 """Prefix of every generated schema's ``$id``."""
@@ -42,9 +50,34 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
 """File stem -> model. Later layers add their request/response models here."""
 
 
+class WireJsonSchema(GenerateJsonSchema):
+    """Schemas of the wire form: optional members are omitted, never ``null``.
+
+    The models accept ``null`` for an absent member (ProtoJSON readers do), but writers
+    never send it, so the published schemas describe members without the ``null`` branch
+    and without pydantic's auto-generated titles.
+    """
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        """Describe ``X | None`` as ``X``."""
+        return self.generate_inner(schema["schema"])
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        """Leave out per-field titles (they only restate the member name)."""
+        return False
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        """Omit ``default: null`` (absent members are simply absent)."""
+        value = super().default_schema(schema)
+        if value.get("default", ...) is None:
+            value.pop("default")
+        return value
+
+
 def _schema_for(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema(by_alias=True, mode="validation")
-    return schema
+    return model.model_json_schema(
+        by_alias=True, mode="validation", schema_generator=WireJsonSchema
+    )
 
 
 def generate_schemas() -> dict[str, dict[str, Any]]:

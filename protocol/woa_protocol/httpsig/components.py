@@ -9,7 +9,13 @@ from urllib.parse import urlsplit
 from .structured import InnerList, Item, StructuredFieldError, parse_dictionary, serialize_item
 from .structured import serialize_inner_list as _serialize_inner_list
 
-__all__ = ["HttpRequest", "HttpResponse", "SignatureBaseError", "normalize_headers", "signature_base"]
+__all__ = [
+    "HttpRequest",
+    "HttpResponse",
+    "SignatureBaseError",
+    "normalize_headers",
+    "signature_base",
+]
 
 
 class SignatureBaseError(ValueError):
@@ -95,6 +101,15 @@ def _component_value(item: Item, message: HttpRequest | HttpResponse) -> str:
     if not isinstance(name, str):
         raise SignatureBaseError("component identifiers are strings")
     params = item.params
+    if not params:  # the common case: a plain field or derived component of this message
+        if name.startswith("@"):
+            return _derived(name, message)
+        value = message.headers.get(name)
+        if value is None:
+            if name != name.lower():
+                raise SignatureBaseError(f"component name {name!r} must be lower-case")
+            raise SignatureBaseError(f"covered field {name!r} is absent")
+        return value
     source: HttpRequest | HttpResponse = message
     if params.get("req") is True:
         if not isinstance(message, HttpResponse) or message.request is None:
@@ -126,10 +141,14 @@ def _component_value(item: Item, message: HttpRequest | HttpResponse) -> str:
 
 def signature_base(
     covered: InnerList, message: HttpRequest | HttpResponse
-) -> tuple[bytes, dict[str, str]]:
-    """Return the signature base (RFC 9421 §2.5) and the covered values by identifier."""
+) -> tuple[bytes, dict[str, str], str]:
+    """Return the signature base (RFC 9421 §2.5), covered values and ``@signature-params``.
+
+    The third element is the serialised covered list, i.e. the ``Signature-Input`` value.
+    """
     lines: list[str] = []
     values: dict[str, str] = {}
+    idents: list[str] = []
     for item in covered.items:
         ident = serialize_item(item)
         if ident in values:
@@ -138,9 +157,11 @@ def signature_base(
         if "\n" in value or "\r" in value:
             raise SignatureBaseError(f"component {ident} contains a newline")
         values[ident] = value
+        idents.append(ident)
         lines.append(f"{ident}: {value}")
-    lines.append(f'"@signature-params": {_serialize_inner_list(covered)}')
+    params_text = _serialize_inner_list(covered, idents)
+    lines.append(f'"@signature-params": {params_text}')
     text = "\n".join(lines)
     if not text.isascii():
         raise SignatureBaseError("the signature base must be ASCII")
-    return text.encode("ascii"), values
+    return text.encode("ascii"), values, params_text

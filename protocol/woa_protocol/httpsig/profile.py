@@ -19,9 +19,15 @@ from ..identity import SigningKey, VerifyingKey, resolve_did
 from ..replay import ReplayGuard, ReplayPolicy
 from .components import HttpRequest, HttpResponse
 from .digest import content_digest, verify_content_digest
-from .signatures import ED25519_ALG, ParsedSignature, create_signature, parse_signatures
+from .signatures import (
+    ED25519_ALG,
+    ParsedSignature,
+    parse_component_id,
+    parse_signatures,
+    sign_covered,
+)
 from .signatures import verify_signature as _verify_signature
-from .structured import BareItem, Item
+from .structured import BareItem, InnerList, Item, serialize_item
 
 __all__ = [
     "DEFAULT_LABEL",
@@ -80,17 +86,28 @@ class MessageSigner:
         self._clock = clock
         self._keyid = key.did
 
-    def _params(self, *, nonce: bool) -> dict[str, BareItem]:
+    def _covered(self, components: list[str | Item], *, nonce: bool) -> InnerList:
+        """Build the covered list, with its serialisation written directly (hot path).
+
+        Every value here is of a known, safe shape (integers, a base58 DID, a base64url
+        nonce), so the text is formatted without the general serialiser; the tests check it
+        equals the general serialiser's output.
+        """
         created = int(self._clock())
-        params: dict[str, BareItem] = {
-            "created": created,
-            "expires": created + self.lifetime,
-        }
+        expires = created + self.lifetime
+        items = [parse_component_id(c) for c in components]
+        params: dict[str, BareItem] = {"created": created, "expires": expires}
+        nonce_text = ""
         if nonce:
-            params["nonce"] = secrets.token_urlsafe(16)
+            params["nonce"] = value = secrets.token_urlsafe(16)
+            nonce_text = f';nonce="{value}"'
         params["keyid"] = self._keyid
         params["alg"] = ED25519_ALG
-        return params
+        text = (
+            f"({' '.join(serialize_item(i) for i in items)});created={created};"
+            f'expires={expires}{nonce_text};keyid="{self._keyid}";alg="{ED25519_ALG}"'
+        )
+        return InnerList(items, params, text)
 
     def _sign(
         self, message: HttpRequest | HttpResponse, components: list[str | Item], nonce: bool
@@ -100,12 +117,8 @@ class MessageSigner:
             components += [c for c in _OPTIONAL_COVERED if c in message.headers]
         elif "traceparent" in message.headers:
             components.append("traceparent")
-        sig_input, signature = create_signature(
-            message,
-            key=self.key,
-            components=components,
-            params=self._params(nonce=nonce),
-            label=self.label,
+        sig_input, signature = sign_covered(
+            message, key=self.key, covered=self._covered(components, nonce=nonce), label=self.label
         )
         added = {
             "content-digest": message.headers["content-digest"],
@@ -145,7 +158,9 @@ class MessageVerifier:
     def _select(signatures: dict[str, ParsedSignature]) -> ParsedSignature:
         if DEFAULT_LABEL in signatures:
             return signatures[DEFAULT_LABEL]
-        dids = [s for s in signatures.values() if str(s.params.get("keyid", "")).startswith("did:key:")]
+        dids = [
+            s for s in signatures.values() if str(s.params.get("keyid", "")).startswith("did:key:")
+        ]
         if len(dids) == 1:
             return dids[0]
         raise MissingSignatureError(
@@ -162,15 +177,15 @@ class MessageVerifier:
         extra: Item | None = None,
     ) -> VerifiedMessage:
         parsed = self._select(parse_signatures(message.headers))
-        ids = parsed.component_ids
-        missing = [c for c in required if f'"{c}"' not in ids]
-        if message.body and "content-type" in message.headers and '"content-type"' not in ids:
+        names = {item.value for item in parsed.covered.items if not item.params}
+        missing = [c for c in required if c not in names]
+        if message.body and "content-type" in message.headers and "content-type" not in names:
             missing.append("content-type")
         if extra is not None and not any(
             item.value == extra.value and item.params == extra.params
             for item in parsed.covered.items
         ):
-            missing.append(f'"signature";req;key="{extra.params["key"]}"')
+            missing.append(serialize_item(extra))
         if missing:
             raise InvalidSignatureError(f"signature does not cover {', '.join(missing)}")
         params = parsed.params
@@ -210,6 +225,4 @@ class MessageVerifier:
         if response.request is None:
             raise ValueError("set response.request to the request this response answers")
         binding = Item("signature", {"req": True, "key": request_label})
-        return self._check(
-            response, REQUIRED_RESPONSE_COMPONENTS, need_nonce=False, extra=binding
-        )
+        return self._check(response, REQUIRED_RESPONSE_COMPONENTS, need_nonce=False, extra=binding)

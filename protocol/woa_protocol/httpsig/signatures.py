@@ -20,19 +20,20 @@ from dataclasses import dataclass
 from ..errors import InvalidSignatureError, MissingSignatureError
 from ..identity import SigningKey, VerifyingKey
 from .components import HttpRequest, HttpResponse, SignatureBaseError, signature_base
+from .fastparse import parse_byte_sequence_member, parse_canonical_signature_input
 from .structured import (
     BareItem,
     InnerList,
     Item,
     StructuredFieldError,
     parse_dictionary,
-    serialize_inner_list,
 )
 
 __all__ = [
     "ED25519_ALG",
     "ParsedSignature",
     "create_signature",
+    "sign_covered",
     "parse_component_id",
     "parse_signatures",
     "verify_signature",
@@ -90,13 +91,23 @@ def create_signature(
     ``params`` are written in the given order (RFC 9421 leaves the order to the signer).
     """
     covered = InnerList([parse_component_id(c) for c in components], dict(params))
+    return sign_covered(message, key=key, covered=covered, label=label)
+
+
+def sign_covered(
+    message: HttpRequest | HttpResponse, *, key: SigningKey, covered: InnerList, label: str
+) -> tuple[str, str]:
+    """Sign ``message`` for an already built covered-components list (see create_signature).
+
+    When ``covered.text`` is set it must be the list's canonical serialisation.
+    """
     try:
-        base, _ = signature_base(covered, message)
+        base, _, params_text = signature_base(covered, message)
     except SignatureBaseError as exc:
         raise ValueError(str(exc)) from exc
     signature = key.sign(base)
     return (
-        f"{label}={serialize_inner_list(covered)}",
+        f"{label}={params_text}",
         f"{label}=:{base64.b64encode(signature).decode('ascii')}:",
     )
 
@@ -108,8 +119,8 @@ def parse_signatures(headers: dict[str, str]) -> dict[str, ParsedSignature]:
     if sig_input is None or sig_value is None:
         raise MissingSignatureError("the message has no Signature-Input and Signature fields")
     try:
-        inputs = parse_dictionary(sig_input)
-        values = parse_dictionary(sig_value)
+        inputs = parse_canonical_signature_input(sig_input) or parse_dictionary(sig_input)
+        values = parse_byte_sequence_member(sig_value) or parse_dictionary(sig_value)
     except StructuredFieldError as exc:
         raise InvalidSignatureError(f"malformed signature field: {exc}") from exc
     if inputs.keys() != values.keys():
@@ -144,7 +155,7 @@ def verify_signature(
     if alg != ED25519_ALG:
         raise InvalidSignatureError(f"unsupported signature algorithm {alg!r}")
     try:
-        base, covered = signature_base(parsed.covered, message)
+        base, covered, _ = signature_base(parsed.covered, message)
     except SignatureBaseError as exc:
         raise InvalidSignatureError(str(exc)) from exc
     key = resolve_key(keyid)

@@ -51,10 +51,15 @@ class Item:
 
 @dataclass(frozen=True)
 class InnerList:
-    """A parenthesised list of items, with parameters."""
+    """A parenthesised list of items, with parameters.
+
+    ``text`` may hold the list's canonical serialisation when the parser has proven the
+    input already was canonical, so it need not be serialised again.
+    """
 
     items: list[Item]
     params: dict[str, BareItem] = field(default_factory=dict)
+    text: str | None = field(default=None, compare=False)
 
 
 _KEY = re.compile(r"[a-z*][a-z0-9_\-.*]*")
@@ -198,48 +203,68 @@ def parse_dictionary(text: str) -> dict[str, Item | InnerList]:
 
 
 def _serialize_bare(value: BareItem) -> str:
-    if isinstance(value, bool):
-        return "?1" if value else "?0"
-    if isinstance(value, int):
+    kind = type(value)
+    if kind is str:
+        assert isinstance(value, str)
+        if not (value.isascii() and value.isprintable()):
+            raise StructuredFieldError(f"strings must be printable ASCII: {value!r}")
+        if "\\" in value or '"' in value:
+            value = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{value}"'
+    if kind is int:
+        assert isinstance(value, int)
         if abs(value) > 999_999_999_999_999:
             raise StructuredFieldError(f"integer {value} out of range")
         return str(value)
-    if isinstance(value, float):
-        text = f"{round(value, 3):.3f}".rstrip("0")
-        return text + "0" if text.endswith(".") else text
-    if isinstance(value, Token):
+    if kind is bool:
+        return "?1" if value else "?0"
+    if kind is Token:
+        assert isinstance(value, Token)
         if not _TOKEN.fullmatch(value):
             raise StructuredFieldError(f"invalid token {value!r}")
         return str(value)
-    if isinstance(value, str):
-        if not value.isascii() or not value.isprintable():
-            raise StructuredFieldError(f"strings must be printable ASCII: {value!r}")
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, bytes):
+    if kind is bytes:
+        assert isinstance(value, bytes)
         return ":" + base64.b64encode(value).decode("ascii") + ":"
+    if kind is float:
+        assert isinstance(value, float)
+        text = f"{round(value, 3):.3f}".rstrip("0")
+        return text + "0" if text.endswith(".") else text
     raise StructuredFieldError(f"cannot serialise {type(value).__name__}")
 
 
 def _serialize_params(params: dict[str, BareItem]) -> str:
-    out = []
-    for name, value in params.items():
-        if value is True:
-            out.append(f";{name}")
-        else:
-            out.append(f";{name}={_serialize_bare(value)}")
-    return "".join(out)
+    if not params:
+        return ""
+    return "".join(
+        f";{name}" if value is True else f";{name}={_serialize_bare(value)}"
+        for name, value in params.items()
+    )
+
+
+_PLAIN_STRING_CACHE: dict[str, str] = {}
 
 
 def serialize_item(item: Item) -> str:
     """Serialise an item with its parameters."""
-    return _serialize_bare(item.value) + _serialize_params(item.params)
+    value = item.value
+    if not item.params and type(value) is str:  # component names: few, and hot
+        assert isinstance(value, str)
+        text = _PLAIN_STRING_CACHE.get(value)
+        if text is None:
+            text = _serialize_bare(value)
+            if len(_PLAIN_STRING_CACHE) < 256:
+                _PLAIN_STRING_CACHE[value] = text
+        return text
+    return _serialize_bare(value) + _serialize_params(item.params)
 
 
-def serialize_inner_list(inner: InnerList) -> str:
-    """Serialise an inner list with its parameters."""
-    return (
-        "(" + " ".join(serialize_item(i) for i in inner.items) + ")" + _serialize_params(inner.params)
-    )
+def serialize_inner_list(inner: InnerList, item_texts: list[str] | None = None) -> str:
+    """Serialise an inner list with its parameters (``item_texts``: items already serialised)."""
+    if inner.text is not None:
+        return inner.text
+    texts = item_texts if item_texts is not None else [serialize_item(i) for i in inner.items]
+    return "(" + " ".join(texts) + ")" + _serialize_params(inner.params)
 
 
 def serialize_dictionary(members: dict[str, Item | InnerList]) -> str:

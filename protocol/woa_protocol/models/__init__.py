@@ -17,7 +17,7 @@ from .a2a import (
     TaskState,
     TaskStatus,
 )
-from .base import A2AModel, UtcTimestamp, format_timestamp
+from .base import A2AModel, ProtoBytes, UtcTimestamp, format_timestamp
 from .extension import (
     WOA_EXTENSION_URI,
     CostHint,
@@ -49,6 +49,7 @@ __all__ = [
     "ModelFamily",
     "Part",
     "ProblemDetails",
+    "ProtoBytes",
     "Role",
     "SkillExample",
     "SkillProfile",

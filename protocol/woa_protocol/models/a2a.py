@@ -10,9 +10,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, JsonValue, model_validator
+from pydantic import ConfigDict, Field, JsonValue, model_validator
 
-from .base import A2AModel, UtcTimestamp
+from .base import A2AModel, ProtoBytes, UtcTimestamp
 
 __all__ = [
     "AgentCapabilities",
@@ -64,8 +64,14 @@ class Role(StrEnum):
 class Part(A2AModel):
     """One piece of message or artifact content: exactly one of text, raw, url or data."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [{"required": [name]} for name in ("text", "raw", "url", "data")]
+        }
+    )
+
     text: str | None = None
-    raw: bytes | None = None
+    raw: ProtoBytes | None = None
     url: str | None = None
     data: JsonValue | None = None
     metadata: dict[str, JsonValue] | None = None

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
-__all__ = ["A2AModel", "UtcTimestamp", "format_timestamp"]
+__all__ = ["A2AModel", "ProtoBytes", "UtcTimestamp", "format_timestamp"]
 
 
 class A2AModel(BaseModel):
@@ -19,8 +28,6 @@ class A2AModel(BaseModel):
         populate_by_name=True,
         extra="ignore",
         use_enum_values=False,
-        ser_json_bytes="base64",
-        val_json_bytes="base64",
     )
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -45,3 +52,26 @@ UtcTimestamp = Annotated[
     PlainSerializer(format_timestamp, return_type=str, when_used="json"),
 ]
 """A timestamp that must be zone-aware, is held in UTC and serialises ending in ``Z``."""
+
+
+def _decode_base64(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if "-" in text or "_" in text:
+                return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"not base64: {exc}") from exc
+    return value
+
+
+ProtoBytes = Annotated[
+    bytes,
+    BeforeValidator(_decode_base64),
+    PlainSerializer(
+        lambda b: base64.b64encode(b).decode("ascii"), return_type=str, when_used="json"
+    ),
+    WithJsonSchema({"type": "string", "contentEncoding": "base64"}),
+]
+"""Bytes as ProtoJSON writes them: standard base64 with padding (URL-safe accepted on input)."""
