@@ -1,0 +1,97 @@
+"""Registry storage: the :class:`AgentStore` interface, its backends and :func:`open_store`.
+
+``open_store`` picks the backend from a URL:
+
+* ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``: :class:`SqliteAgentStore`
+  (in-memory databases are refused: the registry must be durable);
+* ``postgresql://user@host:port/db`` (or ``postgres://``): ``PostgresAgentStore``, which
+  needs the ``postgres`` extra. An optional ``schema=<name>`` query parameter selects the
+  schema (default ``woa_registry``); other parameters go to asyncpg.
+
+The store it returns is not open yet: ``await store.open()`` connects and migrates.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .base import (
+    MAX_EVENTS_LIMIT,
+    MAX_SEARCH_LIMIT,
+    AgentRecord,
+    AgentStore,
+    ChangeEvent,
+    EventKind,
+    SearchPage,
+    SearchQuery,
+    SkillEntry,
+    StoreInputError,
+)
+from .migrations import SchemaTooNewError
+from .sqlite import SqliteAgentStore
+
+__all__ = [
+    "MAX_EVENTS_LIMIT",
+    "MAX_SEARCH_LIMIT",
+    "AgentRecord",
+    "AgentStore",
+    "ChangeEvent",
+    "EventKind",
+    "SchemaTooNewError",
+    "SearchPage",
+    "SearchQuery",
+    "SkillEntry",
+    "SqliteAgentStore",
+    "StoreInputError",
+    "open_store",
+]
+
+POSTGRES_EXTRA_HINT = "pip install 'web-of-agents[postgres]'"
+
+
+def _sqlite_path(url: str) -> str:
+    rest = url[len("sqlite://") :]
+    if not rest.startswith("/"):
+        raise StoreInputError(
+            f"SQLite URL {url!r} must look like sqlite:///relative.db or sqlite:////abs/path.db"
+        )
+    path = rest[1:]
+    if "?" in path or "#" in path:
+        raise StoreInputError(f"SQLite URL {url!r} must not carry query parameters")
+    if not path or path == ":memory:":
+        raise StoreInputError(
+            f"SQLite URL {url!r} names no file: the registry needs a durable database file "
+            "(in-memory SQLite is not allowed), e.g. sqlite:///registry.db"
+        )
+    return path
+
+
+def open_store(url: str) -> AgentStore:
+    """Return the (not yet opened) store for ``url``; raise StoreInputError if unusable."""
+    if not isinstance(url, str):
+        raise StoreInputError("storage URL must be a string")
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "sqlite":
+        return SqliteAgentStore(_sqlite_path(url))
+    if scheme in ("postgresql", "postgres"):
+        try:
+            from .postgres import PostgresAgentStore
+        except ImportError as exc:
+            raise ImportError(
+                f"storage URL {url.split('@')[-1]!r} needs the PostgreSQL backend: "
+                f"{POSTGRES_EXTRA_HINT}"
+            ) from exc
+        parts = urlsplit(url)
+        params = parse_qsl(parts.query, keep_blank_values=True)
+        schemas = [value for key, value in params if key == "schema"]
+        if len(schemas) > 1:
+            raise StoreInputError("storage URL gives the schema parameter more than once")
+        rest = urlencode([(key, value) for key, value in params if key != "schema"])
+        dsn = urlunsplit(parts._replace(query=rest))
+        if schemas:
+            return PostgresAgentStore(dsn, schema=schemas[0])
+        return PostgresAgentStore(dsn)
+    raise StoreInputError(
+        f"unsupported storage URL scheme {scheme or url!r}: use sqlite:///path.db or "
+        "postgresql://user@host/db"
+    )

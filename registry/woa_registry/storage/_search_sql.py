@@ -1,0 +1,118 @@
+"""Build the SQL that selects one page of DIDs for a search, for either backend.
+
+The plan is chosen here rather than left to the planner, so that its cost depends on the
+page size and not on the number of agents: the most selective structured filter present
+(skill id, then tag, then input/output mode, then family) *drives* the query by walking its
+``(value, did)`` index from the cursor in DID order; the other filters are checked per
+candidate skill; the walk stops after ``limit`` distinct DIDs. Full text alone is driven by
+the full-text index (cost grows with the number of matches, not of agents); no filter at
+all walks the DID primary key.
+"""
+
+# ruff: noqa: S608  -- SQL text is assembled from constants and placeholders; values are bound.
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ._shared import CheckedQuery
+
+__all__ = ["Dialect", "page_sql"]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The few places where the two backends' SQL differs."""
+
+    placeholder: Callable[[int], str]
+    """Parameter marker for the n-th (1-based) parameter."""
+    join: str
+    """Join keyword that keeps the driving table outermost (SQLite: ``CROSS JOIN``)."""
+    has_input_schema: str
+    """Condition on ``s`` matching the partial index of skills with an input schema."""
+    text_query: Callable[[list[str]], str]
+    """Full-text query string for the backend's matcher, built from checked words."""
+    text_filter: Callable[[str, str], str]
+    """Condition "agent ``did_expr`` matches full-text parameter ``param``"."""
+    text_driver: Callable[[str, str, str | None], str]
+    """``SELECT did`` driven by the full-text index: (text param, limit param, after param)."""
+
+
+def page_sql(
+    checked: CheckedQuery, dialect: Dialect, limit: int, *, input_schema_only: bool = False
+) -> tuple[str, list[Any]] | None:
+    """Return ``(sql, params)`` selecting up to ``limit`` matching DIDs in order.
+
+    None means the query cannot match anything (text without searchable words).
+    """
+    q = checked.query
+    params: list[Any] = []
+
+    def p(value: Any) -> str:
+        params.append(value)
+        return dialect.placeholder(len(params))
+
+    words = checked.words
+    if words is not None and not words:
+        return None
+    if not (checked.has_skill_filter or input_schema_only):
+        if words:
+            text = p(dialect.text_query(words))
+            after = None if checked.after_did is None else p(checked.after_did)
+            return dialect.text_driver(text, p(limit), after), params
+        where = "" if checked.after_did is None else f"WHERE did > {p(checked.after_did)} "
+        return f"SELECT did FROM agents {where}ORDER BY did LIMIT {p(limit)}", params
+
+    join_skill = "s.did = d.did AND s.pos = d.pos"
+    conds: list[str] = []
+    driven_by: str
+    if q.skill is not None:
+        source, key, driven_by = "skills s", "s.did", "skill"
+        conds.append(f"s.skill_id = {p(q.skill)}")
+    elif q.tag is not None:
+        source, key, driven_by = (
+            f"skill_tags d {dialect.join} skills s ON {join_skill}",
+            "d.did",
+            "tag",
+        )
+        conds.append(f"d.tag = {p(q.tag)}")
+    elif q.input_mode is not None or q.output_mode is not None:
+        direction, mode = (
+            ("in", q.input_mode) if q.input_mode is not None else ("out", q.output_mode)
+        )
+        source, key = f"skill_modes d {dialect.join} skills s ON {join_skill}", "d.did"
+        driven_by = f"{direction}_mode"
+        conds.append(f"d.direction = '{direction}' AND d.mode = {p(mode)}")
+    elif q.family is not None:
+        source, key, driven_by = "skills s", "s.did", "family"
+        conds.append(f"s.family = {p(q.family)}")
+    else:
+        source, key, driven_by = "skills s", "s.did", "input_schema"
+        conds.append(dialect.has_input_schema)
+
+    if q.family is not None and driven_by != "family":
+        conds.append(f"s.family = {p(q.family)}")
+    if q.tag is not None and driven_by != "tag":
+        conds.append(
+            "EXISTS (SELECT 1 FROM skill_tags t WHERE t.did = s.did AND t.pos = s.pos"
+            f" AND t.tag = {p(q.tag)})"
+        )
+    for direction, mode in (("in", q.input_mode), ("out", q.output_mode)):
+        if mode is not None and driven_by != f"{direction}_mode":
+            conds.append(
+                "EXISTS (SELECT 1 FROM skill_modes m WHERE m.did = s.did AND m.pos = s.pos"
+                f" AND m.direction = '{direction}' AND m.mode = {p(mode)})"
+            )
+    if input_schema_only and driven_by != "input_schema":
+        conds.append(dialect.has_input_schema)
+    if checked.after_did is not None:
+        conds.append(f"{key} > {p(checked.after_did)}")
+    if words:
+        conds.append(dialect.text_filter(key, p(dialect.text_query(words))))
+    sql = (
+        f"SELECT DISTINCT {key} AS did FROM {source} WHERE {' AND '.join(conds)}"
+        f" ORDER BY {key} LIMIT {p(limit)}"
+    )
+    return sql, params
