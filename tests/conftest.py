@@ -26,7 +26,7 @@ async def _ping(dsn: str) -> str | None:
         return "asyncpg is not installed (pip install 'web-of-agents[postgres]')"
     try:
         conn = await asyncio.wait_for(asyncpg.connect(dsn), timeout=5)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return f"{type(exc).__name__}: {exc}"
     await conn.close()
     return None
