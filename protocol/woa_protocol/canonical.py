@@ -47,9 +47,10 @@ def _scan(value: Any, depth: int) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER and not _is_double_spelling(value):
             raise CanonicalizationError(
-                f"integer {value} is outside the I-JSON range +/-(2**53-1) that JCS can represent"
+                f"integer {value} is outside the I-JSON range +/-(2**53-1) and is not how JCS "
+                "writes any IEEE-754 double, so it cannot be signed without changing its digits"
             )
         return True
     if kind is float:
@@ -79,16 +80,47 @@ def _scan(value: Any, depth: int) -> bool:
 _INF = float("inf")
 
 
+def _is_double_spelling(value: int) -> bool:
+    """True when JCS writes the double nearest ``value`` with exactly ``value``'s digits.
+
+    JCS numbers are IEEE-754 doubles, and it writes large integral doubles such as 2**53 or
+    1e20 as integer literals, which Python's ``json`` parses back as ``int``. Such an integer
+    is accepted (its text never changes), so canonical output stays canonicalisable after a
+    round trip (JCS-005); an integer whose digits the double cannot keep (2**53 + 1) is not.
+    """
+    try:
+        return bytes(rfc8785.dumps(float(value))) == str(value).encode("ascii")
+    except (OverflowError, rfc8785.CanonicalizationError):
+        return False
+
+
+def _big_ints_as_doubles(value: Any) -> Any:
+    """Copy ``value`` with every integer beyond 2**53-1 replaced by its double (for rfc8785)."""
+    kind = type(value)
+    if kind is int and not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return float(value)
+    if kind is dict:
+        return {key: _big_ints_as_doubles(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_big_ints_as_doubles(item) for item in value]
+    return value
+
+
 def canonicalize(value: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of a JSON value.
 
     Raises :class:`CanonicalizationError` for values JCS cannot represent: NaN and
-    infinities, integers beyond +/-(2**53-1), strings with lone surrogates, non-string
-    object keys, non-JSON types, and nesting deeper than :data:`MAX_DEPTH`.
+    infinities, integers beyond +/-(2**53-1) unless written exactly as JCS writes the
+    double they denote (2**53 and 10**20 pass, 2**53 + 1 does not), strings with lone
+    surrogates, non-string object keys, non-JSON types, and nesting deeper than
+    :data:`MAX_DEPTH`.
     """
     if not _scan(value, 1):
         try:
-            return bytes(rfc8785.dumps(value))
+            try:
+                return bytes(rfc8785.dumps(value))
+            except rfc8785.IntegerDomainError:  # _scan vouched for it: see _is_double_spelling
+                return bytes(rfc8785.dumps(_big_ints_as_doubles(value)))
         except rfc8785.CanonicalizationError as exc:
             raise CanonicalizationError(str(exc)) from exc
         except UnicodeEncodeError as exc:  # rfc8785 sorts keys by their UTF-16 form
