@@ -1,3 +1,18 @@
-"""Web of Agents registry: discovery and shared state server."""
+"""Web of Agents registry: discovery server (leases, search, change feed, mDNS) and its client."""
 
-__all__: list[str] = []
+from .app import REGISTRY_VERSION, create_app
+from .client import RegistryClient, RegistryError
+from .mdns import AGENT_SERVICE_TYPE, REGISTRY_SERVICE_TYPE, DiscoveredService, discover
+from .settings import RegistrySettings
+
+__all__ = [
+    "AGENT_SERVICE_TYPE",
+    "REGISTRY_SERVICE_TYPE",
+    "REGISTRY_VERSION",
+    "DiscoveredService",
+    "RegistryClient",
+    "RegistryError",
+    "RegistrySettings",
+    "create_app",
+    "discover",
+]

@@ -1,0 +1,196 @@
+"""The registry app factory: ``create_app(settings)`` returns a ready FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from woa_protocol import SigningKey, WoaError
+from woa_protocol.models import ProblemDetails
+
+from .context import RegistryContext, utcnow
+from .limits import TokenBucketLimiter
+from .mdns import RegistryAdvertiser
+from .metrics import MetricsMiddleware, RegistryMetrics
+from .middleware import (
+    AddressRateLimitMiddleware,
+    BodyLimitMiddleware,
+    InternalErrorMiddleware,
+    problem_response,
+)
+from .models import FetchRequest, HeartbeatRequest, PayloadSearchRequest, RegisterRequest
+from .problems import InvalidRequestError, MethodNotAllowedError, NotFoundError
+from .routes import agents, feed, fetch, health, search, wellknown
+from .settings import RegistrySettings, load_or_create_key
+from .signing import RequestAuthenticator, ResponseSigningMiddleware
+from .storage.base import AgentStore, StoreInputError
+from .sweeper import LeaseSweeper
+
+__all__ = ["REGISTRY_VERSION", "create_app"]
+
+log = logging.getLogger(__name__)
+
+try:
+    REGISTRY_VERSION = package_version("web-of-agents")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    REGISTRY_VERSION = "0.0.0"
+
+_BODY_MODELS = (RegisterRequest, HeartbeatRequest, FetchRequest, PayloadSearchRequest)
+
+
+def _install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(WoaError)
+    async def woa_error(request: Request, exc: WoaError) -> JSONResponse:
+        return problem_response(exc, request.url.path)
+
+    @app.exception_handler(StoreInputError)
+    async def store_input(request: Request, exc: StoreInputError) -> JSONResponse:
+        return problem_response(InvalidRequestError(str(exc)), request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for error in exc.errors():
+            loc = [str(p) for p in error.get("loc", ())]
+            errors.append({"path": ".".join(loc), "message": str(error.get("msg", ""))})
+        where = ", ".join(e["path"] for e in errors)
+        return problem_response(
+            InvalidRequestError(f"request does not match its schema at {where}", errors),
+            request.url.path,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        error: WoaError
+        if exc.status_code == 404:
+            error = NotFoundError(f"no resource at {request.url.path}")
+        elif exc.status_code == 405:
+            error = MethodNotAllowedError(f"{request.method} is not allowed on {request.url.path}")
+        else:
+            return JSONResponse(
+                {"type": "about:blank", "status": exc.status_code, "detail": str(exc.detail)},
+                status_code=exc.status_code,
+                media_type="application/problem+json",
+            )
+        response = problem_response(error, request.url.path)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (*_BODY_MODELS, ProblemDetails):
+        definition = model.model_json_schema(
+            by_alias=True, ref_template="#/components/schemas/{model}"
+        )
+        for name, sub in definition.pop("$defs", {}).items():
+            components.setdefault(name, sub)
+        components[model.__name__] = definition
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(
+    settings: RegistrySettings | None = None,
+    *,
+    store: AgentStore | None = None,
+    key: SigningKey | None = None,
+) -> FastAPI:
+    """Build the registry app.
+
+    ``store``: use this store (the caller opens and closes it); by default the lifespan
+    opens ``settings.database_url`` and closes it on shutdown. ``key``: the registry's
+    signing key; by default loaded from (or created at) ``settings.key_file``.
+    """
+    settings = settings or RegistrySettings()
+    key = key or load_or_create_key(settings.key_file)
+    owns_store = store is None
+    if store is None:
+        from .storage import open_store
+
+        store = open_store(settings.database_url)
+    metrics = RegistryMetrics()
+    ctx = RegistryContext(
+        settings=settings,
+        key=key,
+        store=store,
+        authenticator=RequestAuthenticator(
+            max_age=settings.signature_max_age_seconds,
+            clock_skew=settings.clock_skew_seconds,
+            public_url=settings.public_url,
+        ),
+        metrics=metrics,
+        did_limiter=TokenBucketLimiter(settings.rate_per_did, settings.burst_per_did),
+        address_limiter=TokenBucketLimiter(settings.rate_per_address, settings.burst_per_address),
+        version=REGISTRY_VERSION,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if owns_store:
+            await ctx.store.open()
+        sweeper = LeaseSweeper(
+            ctx.store, settings.sweep_interval_seconds, clock=utcnow, metrics=metrics
+        )
+        sweeper.start()
+        advertiser: RegistryAdvertiser | None = None
+        if settings.mdns_enabled:
+            advertiser = RegistryAdvertiser(
+                did=ctx.did,
+                version=REGISTRY_VERSION,
+                host=settings.host,
+                port=settings.port,
+                interfaces=settings.mdns_interfaces,
+            )
+            await advertiser.start()
+        ctx.ready = True
+        try:
+            yield
+        finally:
+            ctx.ready = False
+            if advertiser is not None:
+                await advertiser.close()
+            await sweeper.stop()
+            if owns_store:
+                await ctx.store.close()
+
+    app = FastAPI(
+        title="Web of Agents registry",
+        version=REGISTRY_VERSION,
+        description=(
+            "Discovery of signed A2A agents: leases, search, a change feed. Every response "
+            f"is signed (RFC 9421) by the registry's did:key; see {wellknown.WELL_KNOWN_PATH}."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.registry = ctx
+    app.state.settings = settings
+    for module in (agents, fetch, search, feed, wellknown, health):
+        app.include_router(module.router)
+    _install_problem_handlers(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # Added innermost first: Starlette wraps each new middleware around the previous ones.
+    app.add_middleware(AddressRateLimitMiddleware, limiter=ctx.address_limiter)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(InternalErrorMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(
+        ResponseSigningMiddleware, key=key, lifetime=settings.response_signature_lifetime_seconds
+    )
+    return app

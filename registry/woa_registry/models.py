@@ -1,0 +1,203 @@
+"""Request and response bodies of the registry's REST API (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, JsonValue
+
+from woa_protocol.models import A2AModel, ModelFamily, UtcTimestamp
+
+from .storage.base import AgentRecord, ChangeEvent, EventKind
+
+__all__ = [
+    "AgentList",
+    "AgentView",
+    "FeedEvent",
+    "FetchRequest",
+    "HealthView",
+    "HeartbeatRequest",
+    "LeaseView",
+    "PayloadMatch",
+    "PayloadSearchRequest",
+    "PayloadSearchResult",
+    "RegisterRequest",
+    "RegistrationResult",
+    "RegistryDescription",
+    "SkillView",
+]
+
+
+class RegisterRequest(A2AModel):
+    """Body of ``PUT /v1/agents/{did}``: a signed A2A card and the lease asked for."""
+
+    card: dict[str, Any] = Field(
+        description="A2A 1.0 AgentCard with the Web of Agents extension and a JWS by the DID."
+    )
+    lease_seconds: int | None = Field(
+        default=None, description="Requested lease; the server default when absent."
+    )
+
+
+class HeartbeatRequest(A2AModel):
+    """Body of ``POST /v1/agents/{did}/heartbeat`` (optional)."""
+
+    lease_seconds: int | None = None
+
+
+class FetchRequest(A2AModel):
+    """Body of ``POST /v1/agents:fetch``: where a plain A2A agent serves its card."""
+
+    url: str = Field(min_length=1, max_length=2048, description="Base URL of the agent.")
+    lease_seconds: int | None = None
+
+
+class SkillView(A2AModel):
+    """One skill of a registered agent, as indexed."""
+
+    id: str
+    name: str
+    description: str
+    tags: list[str]
+    family: ModelFamily | None = None
+    input_modes: list[str]
+    output_modes: list[str]
+    input_schema: dict[str, JsonValue] | None = None
+    output_schema: dict[str, JsonValue] | None = None
+
+
+class AgentView(A2AModel):
+    """A registered agent: the card as received plus the registry's bookkeeping."""
+
+    did: str
+    name: str
+    description: str
+    url: str
+    verified: bool = Field(description="True when the agent registered itself (signed).")
+    registered_at: UtcTimestamp
+    updated_at: UtcTimestamp
+    lease_expires_at: UtcTimestamp
+    source_url: str | None = None
+    skills: list[SkillView]
+    card: dict[str, Any]
+
+    @classmethod
+    def of(cls, record: AgentRecord) -> AgentView:
+        """Render a stored record."""
+        return cls(
+            did=record.did,
+            name=record.name,
+            description=record.description,
+            url=record.url,
+            verified=record.verified,
+            registered_at=record.registered_at,
+            updated_at=record.updated_at,
+            lease_expires_at=record.lease_expires_at,
+            source_url=record.source_url,
+            skills=[
+                SkillView(
+                    id=s.skill_id,
+                    name=s.name,
+                    description=s.description,
+                    tags=list(s.tags),
+                    family=ModelFamily(s.family) if s.family else None,
+                    input_modes=list(s.input_modes),
+                    output_modes=list(s.output_modes),
+                    input_schema=s.input_schema,
+                    output_schema=s.output_schema,
+                )
+                for s in record.skills
+            ],
+            card=record.card,
+        )
+
+
+class RegistrationResult(AgentView):
+    """Answer to a registration: the stored agent and the change-feed event it caused."""
+
+    event_seq: int = Field(description="Sequence number of the registered/updated event.")
+
+
+class LeaseView(A2AModel):
+    """Answer to a heartbeat."""
+
+    did: str
+    lease_expires_at: UtcTimestamp
+
+
+class AgentList(A2AModel):
+    """One page of search results."""
+
+    agents: list[AgentView]
+    next_cursor: str | None = Field(
+        default=None, description="Opaque cursor of the next page; absent on the last page."
+    )
+    matched_skills: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per DID, the skill ids that matched the filters."
+    )
+
+
+class PayloadSearchRequest(A2AModel):
+    """Body of ``POST /v1/search/payload``: a JSON instance and optional filters."""
+
+    payload: JsonValue = Field(description="Any JSON value; skills whose input schema accepts it.")
+    skill: str | None = Field(default=None, max_length=256)
+    family: ModelFamily | None = None
+    input_mode: str | None = Field(default=None, max_length=256)
+    output_mode: str | None = Field(default=None, max_length=256)
+    tag: str | None = Field(default=None, max_length=256)
+    q: str | None = Field(default=None, max_length=256)
+    limit: int | None = Field(default=None, ge=1, le=1000)
+
+
+class PayloadMatch(A2AModel):
+    """A skill whose input schema accepts the payload."""
+
+    did: str
+    skill_id: str
+    skill_name: str
+    family: ModelFamily | None = None
+    output_schema: dict[str, JsonValue] | None = None
+
+
+class PayloadSearchResult(A2AModel):
+    """Every matching skill (ordered by DID, then skill id), up to the limit."""
+
+    matches: list[PayloadMatch]
+    truncated: bool = Field(description="True when more skills matched than returned.")
+
+
+class FeedEvent(A2AModel):
+    """One change-feed message (sent as a WebSocket text frame)."""
+
+    seq: int
+    kind: EventKind
+    did: str
+    at: UtcTimestamp
+    card: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, event: ChangeEvent) -> FeedEvent:
+        """Render a stored event."""
+        return cls(seq=event.seq, kind=event.kind, did=event.did, at=event.at, card=event.card)
+
+
+class RegistryDescription(A2AModel):
+    """``/.well-known/woa-registry.json``: what this registry is and where its parts live."""
+
+    name: str = "woa-registry"
+    version: str
+    did: str = Field(description="The did:key whose signature every response carries.")
+    api_version: str = "v1"
+    endpoints: dict[str, str]
+    lease: dict[str, int]
+    max_body_bytes: int
+    url_registration: bool
+    mdns_service_type: str
+
+
+class HealthView(A2AModel):
+    """Liveness / readiness answer."""
+
+    status: str
+    detail: str | None = None

@@ -1,0 +1,1 @@
+"""The registry's HTTP and WebSocket routes, one module per resource."""

@@ -1,0 +1,1 @@
+"""Tests of the registry server, client, CLI glue and LAN discovery."""

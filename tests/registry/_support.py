@@ -1,0 +1,201 @@
+"""Helpers for the registry tests: cards, signed requests, a live server, snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+
+from woa_protocol import HttpRequest, MessageSigner, SigningKey, sign_card
+from woa_protocol.models import (
+    AgentCapabilities,
+    AgentCard,
+    AgentInterface,
+    AgentSkill,
+    ModelFamily,
+    SkillProfile,
+    WoaCardExtension,
+    attach_extension,
+)
+from woa_registry import RegistrySettings, create_app
+from woa_registry.storage import AgentStore, SearchQuery
+
+BASE = "http://registry.test"
+REGISTRY_KEY = SigningKey.from_seed(bytes(range(32)))
+
+TEXT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["text"],
+    "properties": {"text": {"type": "string"}},
+    "additionalProperties": False,
+}
+IMAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["image"],
+    "properties": {"image": {"type": "string", "contentEncoding": "base64"}},
+}
+
+
+@dataclass
+class SkillSpec:
+    """What a test card's skill looks like."""
+
+    id: str = "summarize"
+    name: str = "Summarize"
+    description: str = "Summarizes English text"
+    tags: tuple[str, ...] = ("text", "summary")
+    family: ModelFamily = ModelFamily.SLM
+    input_schema: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
+    input_modes: tuple[str, ...] = ("application/json",)
+    output_modes: tuple[str, ...] = ("application/json",)
+
+
+def make_card(
+    key: SigningKey,
+    *,
+    name: str = "Text agent",
+    description: str = "Works with text",
+    skills: list[SkillSpec] | None = None,
+    url: str = "http://127.0.0.1:9/a2a",
+    extension_did: str | None = None,
+    signer: SigningKey | None = None,
+    with_extension: bool = True,
+) -> dict[str, Any]:
+    """Return a card for ``key``'s agent, signed by ``signer`` (default ``key``)."""
+    skills = skills if skills is not None else [SkillSpec()]
+    card = AgentCard(
+        name=name,
+        description=description,
+        supported_interfaces=[AgentInterface(url=url, protocol_binding="JSONRPC")],
+        version="1.0.0",
+        capabilities=AgentCapabilities(streaming=True),
+        default_input_modes=["application/json"],
+        default_output_modes=["application/json"],
+        skills=[
+            AgentSkill(
+                id=s.id,
+                name=s.name,
+                description=s.description,
+                tags=list(s.tags),
+                input_modes=list(s.input_modes),
+                output_modes=list(s.output_modes),
+            )
+            for s in skills
+        ],
+    )
+    if with_extension:
+        extension = WoaCardExtension(
+            did=extension_did or key.did,
+            skills={
+                s.id: SkillProfile(
+                    input_schema=s.input_schema or TEXT_SCHEMA,
+                    output_schema=s.output_schema or {"type": "object"},
+                    family=s.family,
+                )
+                for s in skills
+            },
+        )
+        card = attach_extension(card, extension)
+    return sign_card(card, signer or key)
+
+
+def signed(
+    key: SigningKey,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    raw: bytes | None = None,
+    base: str = BASE,
+    signer: MessageSigner | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """Return ``(content, headers)`` of a request signed by ``key`` (JSON ``body`` or ``raw``)."""
+    content = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+    headers = {"content-type": "application/json"} if content else {}
+    request = HttpRequest(method, base + path, headers, content)
+    (signer or MessageSigner(key)).sign_request(request)
+    return content, request.headers
+
+
+async def put_agent(
+    http: httpx.AsyncClient, key: SigningKey, card: dict[str, Any] | None = None, **body: Any
+) -> httpx.Response:
+    """Register ``key``'s agent with a signed request; return the raw response."""
+    payload = {"card": card if card is not None else make_card(key), **body}
+    content, headers = signed(key, "PUT", f"/v1/agents/{key.did}", payload)
+    return await http.put(f"/v1/agents/{key.did}", content=content, headers=headers)
+
+
+async def snapshot(store: AgentStore) -> tuple[int, int, list[tuple[str, str]]]:
+    """What is stored: last event, agent count, each agent's DID and update time."""
+    page = await store.search(SearchQuery(limit=1000))
+    return (
+        await store.last_seq(),
+        await store.count(),
+        [(a.did, a.updated_at.isoformat()) for a in page.agents],
+    )
+
+
+def free_socket() -> socket.socket:
+    """A TCP socket bound to a free port on 127.0.0.1."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+class LiveServer:
+    """The registry under uvicorn in a background thread, on a real 127.0.0.1 socket."""
+
+    def __init__(self, settings: RegistrySettings, key: SigningKey = REGISTRY_KEY) -> None:
+        self.sock = free_socket()
+        self.port = self.sock.getsockname()[1]
+        self.settings = settings.model_copy(update={"port": self.port})
+        self.app = create_app(self.settings, key=key)
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", ws="websockets")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("registry server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+        self.sock.close()
+        assert not self.thread.is_alive(), "registry server did not stop"
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Poll an async or sync predicate until true (bounded)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
