@@ -16,6 +16,7 @@ import base58
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 from .errors import InvalidDidError, InvalidKeyError
@@ -165,14 +166,17 @@ class SigningKey:
     @classmethod
     def from_jwk(cls, jwk: dict[str, Any] | str) -> SigningKey:
         """Load a private OKP/Ed25519 JWK (object or JSON text)."""
-        data = json.loads(jwk) if isinstance(jwk, str) else jwk
+        try:
+            data = json.loads(jwk) if isinstance(jwk, str) else jwk
+        except ValueError as exc:
+            raise InvalidKeyError(f"the JWK is not valid JSON: {exc}") from exc
         if not isinstance(data, dict) or data.get("kty") != "OKP" or data.get("crv") != "Ed25519":
             raise InvalidKeyError("expected a JWK with kty OKP and crv Ed25519")
         if "d" not in data:
             raise InvalidKeyError("the JWK holds no private part ('d')")
         try:
             key = OKPKey.import_key(data).private_key
-        except (ValueError, TypeError, KeyError) as exc:
+        except (JoseError, ValueError, TypeError, KeyError) as exc:
             raise InvalidKeyError(f"cannot read JWK: {exc}") from exc
         if not isinstance(key, Ed25519PrivateKey):
             raise InvalidKeyError("expected an Ed25519 private key")
