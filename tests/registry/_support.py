@@ -161,7 +161,9 @@ class LiveServer:
         self.port = self.sock.getsockname()[1]
         self.settings = settings.model_copy(update={"port": self.port})
         self.app = create_app(self.settings, key=key)
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", ws="websockets")
+        config = uvicorn.Config(
+            self.app, log_level="warning", lifespan="on", ws="websockets-sansio"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True

@@ -38,12 +38,12 @@ async def feed(websocket: WebSocket) -> None:
     on one connection and never skips one: sequence numbers arrive strictly increasing.
     """
     ctx = context_of(websocket)
+    await websocket.accept()
     try:
         since = _parse_since(websocket.query_params.get("since"))
     except ValueError:
         await websocket.close(code=POLICY_VIOLATION, reason="since must be a non-negative integer")
         return
-    await websocket.accept()
     if since is None:
         since = await ctx.store.last_seq()
     ctx.metrics.feed_clients.inc()

@@ -14,7 +14,9 @@ __all__ = ["router"]
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="Liveness", response_model=HealthView)
+@router.get(
+    "/healthz", summary="Liveness", response_model=HealthView, response_model_exclude_none=True
+)
 async def healthz() -> HealthView:
     """Answer while the process serves requests."""
     return HealthView(status="ok")

@@ -1,0 +1,108 @@
+"""The change feed over a real WebSocket (uvicorn on 127.0.0.1): catch-up, live, resume."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from woa_protocol import SigningKey, verify_card
+from woa_registry import RegistryClient
+from woa_registry.models import FeedEvent
+
+from ._support import LiveServer, make_card
+
+Start = Callable[..., LiveServer]
+
+
+async def _take(events: AsyncIterator[FeedEvent], n: int) -> list[FeedEvent]:
+    async def take() -> list[FeedEvent]:
+        return [await anext(events) for _ in range(n)]
+
+    return await asyncio.wait_for(take(), timeout=15)
+
+
+@pytest.mark.req("REG-050")
+@pytest.mark.req("REG-051")
+async def test_feed_catches_up_then_streams(live_server: Start) -> None:
+    server = live_server()
+    a, b = SigningKey.generate(), SigningKey.generate()
+    async with RegistryClient(server.url, a) as ca, RegistryClient(server.url, b) as cb:
+        await ca.register(make_card(a))
+        feed = ca.watch(since=0)
+        first = await _take(feed, 1)
+        assert (first[0].kind, first[0].did) == ("registered", a.did)
+        assert first[0].card is not None
+        assert verify_card(first[0].card, expected_did=a.did)
+        await cb.register(make_card(b))
+        await ca.register(make_card(a, name="Renamed"))
+        await cb.deregister()
+        rest = await _take(feed, 3)
+        assert [(e.kind, e.did) for e in rest] == [
+            ("registered", b.did),
+            ("updated", a.did),
+            ("deregistered", b.did),
+        ]
+        assert rest[1].card is not None
+        assert rest[1].card["name"] == "Renamed"
+        assert rest[2].card is None
+        seqs = [e.seq for e in first + rest]
+        assert seqs == sorted(seqs)
+        assert len(set(seqs)) == 4
+        await feed.aclose()
+
+
+@pytest.mark.req("REG-052")
+async def test_reconnect_with_since_gets_what_was_missed(live_server: Start) -> None:
+    server = live_server()
+    keys = [SigningKey.generate() for _ in range(5)]
+    clients = [RegistryClient(server.url, k) for k in keys]
+    try:
+        for client, key in zip(clients[:2], keys[:2], strict=True):
+            await client.register(make_card(key))
+        feed = clients[0].watch(since=0)
+        seen = await _take(feed, 2)
+        await feed.aclose()  # disconnect
+        for client, key in zip(clients[2:], keys[2:], strict=True):
+            await client.register(make_card(key))  # missed while away
+        await clients[0].deregister()
+        resumed = clients[0].watch(since=seen[-1].seq)
+        missed = await _take(resumed, 4)
+        await resumed.aclose()
+        assert [e.did for e in missed] == [keys[2].did, keys[3].did, keys[4].did, keys[0].did]
+        assert [e.kind for e in missed][-1] == "deregistered"
+        all_seqs = [e.seq for e in seen + missed]
+        assert all_seqs == list(range(all_seqs[0], all_seqs[0] + 6))
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+@pytest.mark.req("REG-053")
+async def test_feed_without_since_starts_now(live_server: Start) -> None:
+    server = live_server()
+    old, new = SigningKey.generate(), SigningKey.generate()
+    async with RegistryClient(server.url, old) as c_old, RegistryClient(server.url, new) as c_new:
+        await c_old.register(make_card(old))
+        async with connect(c_old.feed_url(None)) as socket:
+            await asyncio.sleep(0.2)  # let the server read the current last event
+            await c_new.register(make_card(new))
+            message: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), 15))
+        assert (message["kind"], message["did"]) == ("registered", new.did)
+
+
+@pytest.mark.req("REG-053")
+@pytest.mark.parametrize("since", ["-1", "abc", "1.5", "9" * 30])
+async def test_bad_since_closes_with_1008(live_server: Start, since: str) -> None:
+    server = live_server()
+    url = f"ws://127.0.0.1:{server.port}/v1/feed?since={since}"
+    with pytest.raises(ConnectionClosed) as info:
+        async with connect(url) as socket:
+            await asyncio.wait_for(socket.recv(), 10)
+    assert info.value.rcvd is not None
+    assert info.value.rcvd.code == 1008
