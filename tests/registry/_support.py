@@ -201,3 +201,53 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> Non
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.05)
+
+
+class CardServer:
+    """A real HTTP server on 127.0.0.1 answering fixed responses by path; counts requests."""
+
+    def __init__(self) -> None:
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        self.responses: dict[str, tuple[int, bytes, dict[str, str]]] = {}
+        self.hits: list[str] = []
+
+        async def answer(request: Request) -> Response:
+            self.hits.append(request.url.path)
+            status, body, headers = self.responses.get(request.url.path, (404, b"", {}))
+            return Response(
+                body, status_code=status, headers=headers, media_type="application/json"
+            )
+
+        app = Starlette(routes=[Route("/{path:path}", answer)])
+        self.sock = free_socket()
+        self.port = self.sock.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def serve(self, path: str, body: Any, status: int = 200, **headers: str) -> None:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.responses[path] = (status, raw, headers)
+
+    def start(self) -> CardServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("card server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+        self.sock.close()
