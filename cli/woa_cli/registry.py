@@ -1,0 +1,256 @@
+"""``woa registry serve``, ``woa agents list|search|show`` and ``woa discover``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from ._console import console, fail
+
+__all__ = ["agents_app", "discover", "register_commands", "registry_app"]
+
+DEFAULT_REGISTRY_URL = "http://127.0.0.1:8470"
+
+registry_app = typer.Typer(help="Run a registry.", no_args_is_help=True)
+agents_app = typer.Typer(help="List, search and show agents in a registry.", no_args_is_help=True)
+
+RegistryOption = typer.Option(
+    None,
+    "--registry",
+    "-r",
+    help=f"Registry URL (env WOA_REGISTRY_URL; default {DEFAULT_REGISTRY_URL}).",
+)
+RegistryDidOption = typer.Option(
+    None, "--registry-did", help="Expected registry did:key (default: learned on first contact)."
+)
+JsonOption = typer.Option(False, "--json", help="Print JSON.")
+
+
+def _registry_url(value: str | None) -> str:
+    return value or os.environ.get("WOA_REGISTRY_URL") or DEFAULT_REGISTRY_URL
+
+
+@registry_app.command("serve")
+def serve(
+    host: str = typer.Option(
+        None, help="Address to bind (default 127.0.0.1; env WOA_REGISTRY_HOST)."
+    ),
+    port: int = typer.Option(None, help="Port (default 8470; 0 picks a free one)."),
+    database_url: str = typer.Option(
+        None, "--database-url", help="sqlite:///file.db or postgresql://..."
+    ),
+    key_file: Path = typer.Option(None, "--key-file", help="Registry key (created when missing)."),
+    public_url: str = typer.Option(None, "--public-url", help="URL clients use, behind a proxy."),
+    mdns: bool = typer.Option(
+        True, "--mdns/--no-mdns", help="Advertise over mDNS on the bound interface."
+    ),
+    allow_url_registration: bool = typer.Option(
+        None, "--allow-url-registration/--no-url-registration", help="Accept POST /v1/agents:fetch."
+    ),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+) -> None:
+    """Serve the registry (other settings: WOA_REGISTRY_* environment variables)."""
+    from pydantic import ValidationError
+
+    from woa_registry.server import serve as run_server
+    from woa_registry.settings import RegistrySettings
+
+    given: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "database_url": database_url,
+        "key_file": key_file,
+        "public_url": public_url,
+        "allow_url_registration": allow_url_registration,
+        "mdns_enabled": mdns,
+    }
+    try:
+        settings = RegistrySettings(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        fail(f"invalid settings: {exc}")
+    if settings.database_url.startswith("sqlite:///"):
+        path = Path(settings.database_url[len("sqlite:///") :])
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def ready(actual: RegistrySettings) -> None:
+        typer.echo(f"woa registry listening on {actual.base_url}", err=False)
+        console.print(f"database {actual.database_url}  key {actual.key_file}", soft_wrap=True)
+
+    run_server(settings, on_ready=ready, log_level=log_level)
+
+
+def _run(coro: Any) -> Any:
+    from woa_protocol import WoaError
+    from woa_registry.client import RegistryError
+
+    try:
+        return asyncio.run(coro)
+    except RegistryError as exc:
+        fail(str(exc))
+    except WoaError as exc:
+        fail(f"the registry's answer does not verify: {exc.detail}")
+    except OSError as exc:
+        fail(f"cannot reach the registry: {exc}")
+    except Exception as exc:  # httpx transport errors and the like
+        if type(exc).__module__.startswith("httpx"):
+            fail(f"cannot reach the registry: {exc}")
+        raise
+
+
+async def _search(url: str, registry_did: str | None, **filters: Any) -> list[dict[str, Any]]:
+    from woa_registry.client import RegistryClient
+
+    async with RegistryClient(url, None, registry_did=registry_did) as client:
+        return [agent async for agent in client.search_all(**filters)]
+
+
+def _print_agents(agents: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(agents, indent=2))
+        return
+    if not agents:
+        console.print("no agents")
+        return
+    table = Table("did", "name", "skills", "verified", "lease until")
+    for agent in agents:
+        skills = ", ".join(s["id"] for s in agent.get("skills", []))
+        table.add_row(
+            agent["did"],
+            agent["name"],
+            skills,
+            "yes" if agent["verified"] else "no",
+            agent["leaseExpiresAt"],
+        )
+    console.print(table)
+
+
+@agents_app.command("list")
+def list_agents(
+    registry: str = RegistryOption,
+    registry_did: str = RegistryDidOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """List every registered agent."""
+    _print_agents(_run(_search(_registry_url(registry), registry_did, limit=100)), as_json)
+
+
+@agents_app.command("search")
+def search(
+    skill: str = typer.Option(None, help="Skill id."),
+    family: str = typer.Option(None, help="Model family (llm, slm, mlm, ocr, ...)."),
+    input_mode: str = typer.Option(None, "--input-mode", help="Input media type."),
+    output_mode: str = typer.Option(None, "--output-mode", help="Output media type."),
+    tag: str = typer.Option(None, help="Skill tag."),
+    text: str = typer.Option(None, "--text", "-q", help="Full-text query."),
+    payload: str = typer.Option(None, "--payload", help="JSON: find the skills that accept it."),
+    registry: str = RegistryOption,
+    registry_did: str = RegistryDidOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Search agents by filters and text, or by a payload their skills accept."""
+    filters = {
+        "skill": skill,
+        "family": family,
+        "input_mode": input_mode,
+        "output_mode": output_mode,
+        "tag": tag,
+        "q": text,
+    }
+    url = _registry_url(registry)
+    if payload is None:
+        _print_agents(_run(_search(url, registry_did, **filters)), as_json)
+        return
+    try:
+        instance = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        fail(f"--payload is not JSON: {exc}")
+
+    async def by_payload() -> dict[str, Any]:
+        from woa_registry.client import RegistryClient
+
+        async with RegistryClient(url, None, registry_did=registry_did) as client:
+            return await client.search_payload(instance, **filters)
+
+    result = _run(by_payload())
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    table = Table("did", "skill", "family")
+    for match in result["matches"]:
+        table.add_row(match["did"], match["skillId"], match.get("family", ""))
+    console.print(table if result["matches"] else "no skill accepts this payload")
+
+
+@agents_app.command("show")
+def show(
+    did: str = typer.Argument(..., help="The agent's did:key."),
+    registry: str = RegistryOption,
+    registry_did: str = RegistryDidOption,
+) -> None:
+    """Print one agent as JSON (its card as registered included)."""
+
+    async def get() -> dict[str, Any] | None:
+        from woa_registry.client import RegistryClient
+
+        async with RegistryClient(
+            _registry_url(registry), None, registry_did=registry_did
+        ) as client:
+            return await client.get(did)
+
+    agent = _run(get())
+    if agent is None:
+        fail(f"no agent {did} in this registry")
+    typer.echo(json.dumps(agent, indent=2))
+
+
+def discover(
+    timeout: float = typer.Option(3.0, help="Seconds to listen."),
+    interface: list[str] = typer.Option(
+        None, "--interface", "-i", help="Interface address to browse on (repeat; default all)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """List registries and A2A agents announced over mDNS on the LAN."""
+    from woa_registry.mdns import discover as browse
+
+    found = asyncio.run(browse(timeout, interfaces=interface or None))
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "kind": s.kind,
+                        "name": s.name,
+                        "url": s.url,
+                        "addresses": list(s.addresses),
+                        "port": s.port,
+                        "properties": s.properties,
+                    }
+                    for s in found
+                ],
+                indent=2,
+            )
+        )
+        return
+    if not found:
+        console.print("nothing found")
+        return
+    table = Table("kind", "name", "url", "did")
+    for service in found:
+        table.add_row(
+            service.kind, service.name, service.url or "", service.properties.get("did", "")
+        )
+    console.print(table)
+
+
+def register_commands(app: typer.Typer) -> None:
+    """Add ``registry``, ``agents`` and ``discover`` to the ``woa`` app."""
+    app.add_typer(registry_app, name="registry")
+    app.add_typer(agents_app, name="agents")
+    app.command("discover")(discover)
