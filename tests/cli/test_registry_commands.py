@@ -1,0 +1,167 @@
+"""``woa registry``, ``woa agents`` and ``woa discover`` against a real registry on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+from zeroconf import IPVersion, Zeroconf
+
+from woa_cli.main import app
+from woa_protocol import SigningKey, sign_card
+from woa_protocol.models import (
+    AgentCapabilities,
+    AgentCard,
+    AgentInterface,
+    AgentSkill,
+    ModelFamily,
+    SkillProfile,
+    WoaCardExtension,
+    attach_extension,
+)
+from woa_registry import RegistryClient, RegistrySettings, create_app
+from woa_registry.mdns import RegistryAdvertiser
+
+runner = CliRunner()
+
+
+def _card(key: SigningKey) -> dict[str, object]:
+    card = AgentCard(
+        name="OCR agent",
+        description="Reads text",
+        supported_interfaces=[
+            AgentInterface(url="http://127.0.0.1:9/", protocol_binding="JSONRPC")
+        ],
+        version="1",
+        capabilities=AgentCapabilities(),
+        default_input_modes=["image/png"],
+        default_output_modes=["text/plain"],
+        skills=[AgentSkill(id="ocr", name="OCR", description="Reads text", tags=["ocr"])],
+    )
+    schema = {"type": "object", "required": ["image"]}
+    ext = WoaCardExtension(
+        did=key.did,
+        skills={"ocr": SkillProfile(input_schema=schema, output_schema={}, family=ModelFamily.OCR)},
+    )
+    return sign_card(attach_extension(card, ext), key)
+
+
+@pytest.fixture
+def registry_url(tmp_path: Path) -> Iterator[str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    settings = RegistrySettings(
+        database_url=f"sqlite:///{tmp_path}/r.db",
+        key_file=tmp_path / "key.pem",
+        port=sock.getsockname()[1],
+    )
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started
+    yield settings.base_url
+    server.should_exit = True
+    thread.join(timeout=20)
+    sock.close()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["registry"],
+        ["registry", "serve"],
+        ["agents"],
+        ["agents", "list"],
+        ["agents", "search"],
+        ["agents", "show"],
+        ["discover"],
+    ],
+)
+def test_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+@pytest.mark.req("REG-040")
+def test_list_search_show(registry_url: str) -> None:
+    key = SigningKey.generate()
+
+    async def register() -> None:
+        async with RegistryClient(registry_url, key) as client:
+            await client.register(_card(key))
+
+    asyncio.run(register())
+    listed = runner.invoke(app, ["agents", "list", "-r", registry_url, "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [a["did"] for a in json.loads(listed.output)] == [key.did]
+    table = runner.invoke(app, ["agents", "list", "-r", registry_url])
+    assert "OCR agent" in table.output
+    found = runner.invoke(
+        app, ["agents", "search", "-r", registry_url, "--family", "ocr", "--json"]
+    )
+    assert [a["did"] for a in json.loads(found.output)] == [key.did]
+    none = runner.invoke(app, ["agents", "search", "-r", registry_url, "--family", "slm"])
+    assert "no agents" in none.output
+    by_payload = runner.invoke(
+        app, ["agents", "search", "-r", registry_url, "--payload", '{"image": "x"}', "--json"]
+    )
+    assert json.loads(by_payload.output)["matches"][0]["skillId"] == "ocr"
+    shown = runner.invoke(app, ["agents", "show", key.did, "-r", registry_url])
+    assert json.loads(shown.output)["card"]["name"] == "OCR agent"
+    missing = runner.invoke(app, ["agents", "show", SigningKey.generate().did, "-r", registry_url])
+    assert missing.exit_code == 1
+    bad = runner.invoke(app, ["agents", "search", "-r", registry_url, "--family", "giant"])
+    assert bad.exit_code == 1
+    assert "invalid-request" in bad.output
+
+
+@pytest.mark.req("REG-002")
+def test_wrong_registry_did_is_refused(registry_url: str) -> None:
+    result = runner.invoke(
+        app, ["agents", "list", "-r", registry_url, "--registry-did", SigningKey.generate().did]
+    )
+    assert result.exit_code == 1
+    assert "does not verify" in result.output
+
+
+def test_unreachable_registry() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    try:
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        result = runner.invoke(app, ["agents", "list", "-r", url])
+    finally:
+        sock.close()
+    assert result.exit_code == 1
+    assert "cannot reach" in result.output
+
+
+@pytest.mark.req("REG-091")
+def test_discover_on_loopback() -> None:
+    key = SigningKey.generate()
+    advertiser = RegistryAdvertiser(did=key.did, version="1", host="127.0.0.1", port=18471)
+    zeroconf = Zeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)  # own thread
+    zeroconf.register_service(advertiser.info)
+    try:
+        result = runner.invoke(
+            app, ["discover", "--interface", "127.0.0.1", "--timeout", "2", "--json"]
+        )
+    finally:
+        zeroconf.unregister_service(advertiser.info)
+        zeroconf.close()
+    assert result.exit_code == 0, result.output
+    services = [s for s in json.loads(result.output) if s["properties"].get("did") == key.did]
+    assert services[0]["url"] == "http://127.0.0.1:18471/v1"
+    assert services[0]["kind"] == "registry"
