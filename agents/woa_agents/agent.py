@@ -1,0 +1,329 @@
+"""``Agent``: declare typed skills with a decorator, get a signed, discoverable A2A agent.
+
+    agent = Agent("echo", "Repeats what it is told.", key=SigningKey.generate())
+
+    @agent.skill(family="classical", tags=["demo"])
+    async def echo(request: EchoIn) -> EchoOut:
+        return EchoOut(text=request.text)
+
+    agent.run(port=8000, registry_url="http://127.0.0.1:8470")
+
+The card lists each skill; the Web of Agents extension (``urn:woa:ext:agent-card:v1``)
+carries the agent's DID and each skill's input/output JSON Schema, family, tags, examples
+and idempotency; the card is signed (JWS over JCS) with the agent's key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import typing
+from collections.abc import AsyncIterator, Callable, Collection
+from pathlib import Path
+from typing import Any, TypeVar
+
+import uvicorn
+from pydantic import BaseModel
+from starlette.applications import Starlette
+
+from woa_protocol import MessageSigner, ReplayPolicy, SigningKey, sign_card
+from woa_protocol.keyfile import load_key
+from woa_protocol.models import (
+    AgentCapabilities,
+    AgentCard,
+    AgentInterface,
+    AgentProvider,
+    Modality,
+    ModelFamily,
+    WoaCardExtension,
+    attach_extension,
+)
+
+from .jsonrpc import A2ARequestHandler
+from .lifecycle import RegistryLifecycle
+from .mdns import AgentAdvertiser
+from .server import AGENT_CARD_PATH, build_app
+from .signing import RequestVerifier, SignaturePolicy
+from .skills import Handler, Skill
+from .tasks import InMemoryTaskStore, TaskStore
+
+__all__ = ["Agent", "RunningAgent"]
+
+H = TypeVar("H", bound=Handler)
+
+
+def _model_of(handler: Callable[..., Any], which: str) -> type[BaseModel] | None:
+    hints = getattr(handler, "__annotations__", {})
+    with contextlib.suppress(NameError, TypeError):
+        hints = typing.get_type_hints(handler)
+    if which == "input":
+        for name, hint in hints.items():
+            if name != "return" and isinstance(hint, type) and issubclass(hint, BaseModel):
+                return hint
+        return None
+    ret = hints.get("return")
+    if isinstance(ret, type) and issubclass(ret, BaseModel):
+        return ret
+    for arg in typing.get_args(ret):  # AsyncIterator[Out | Progress]
+        for inner in (arg, *typing.get_args(arg)):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return None
+
+
+class Agent:
+    """An A2A agent with typed skills, signed messaging and a registry life cycle."""
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        key: SigningKey | str | Path | None = None,
+        registry_url: str | None = None,
+        *,
+        version: str = "1.0.0",
+        policy: SignaturePolicy | None = None,
+        store: TaskStore | None = None,
+        provider: AgentProvider | None = None,
+        lease_seconds: int = 60,
+        heartbeat_interval: float | None = None,
+        discover_registry: bool = False,
+        mdns: bool = False,
+        max_body_bytes: int = 1024 * 1024,
+        replay: ReplayPolicy | None = None,
+    ) -> None:
+        if key is None:
+            key = SigningKey.generate()
+        elif not isinstance(key, SigningKey):
+            key = load_key(Path(key))
+        self.name = name
+        self.description = description
+        self.key = key
+        self.registry_url = registry_url
+        self.version = version
+        self.policy = policy or SignaturePolicy()
+        self.store = store or InMemoryTaskStore()
+        self.provider = provider
+        self.lease_seconds = lease_seconds
+        self.heartbeat_interval = heartbeat_interval
+        self.discover_registry = discover_registry
+        self.mdns = mdns
+        self.max_body_bytes = max_body_bytes
+        self.replay = replay
+        self.skills: dict[str, Skill] = {}
+
+    @property
+    def did(self) -> str:
+        """The agent's did:key."""
+        return self.key.did
+
+    def skill(
+        self,
+        id: str | None = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        input: type[BaseModel] | None = None,
+        output: type[BaseModel] | None = None,
+        family: ModelFamily | str = ModelFamily.CLASSICAL,
+        tags: Collection[str] = (),
+        examples: Collection[tuple[BaseModel, BaseModel | None] | BaseModel] = (),
+        idempotent: bool = False,
+        latency_ms: float | None = None,
+        cost_per_call: float | None = None,
+        input_modalities: Collection[Modality | str] = (Modality.DATA,),
+        output_modalities: Collection[Modality | str] = (Modality.DATA,),
+    ) -> Callable[[H], H]:
+        """Declare a skill; input/output models default to the handler's annotations."""
+
+        def register(handler: H) -> H:
+            skill_id = id or handler.__name__
+            if skill_id in self.skills:
+                raise ValueError(f"skill {skill_id!r} is declared twice")
+            in_model = input or _model_of(handler, "input")
+            out_model = output or _model_of(handler, "output")
+            if in_model is None or out_model is None:
+                raise TypeError(
+                    f"skill {skill_id!r}: give input=/output= pydantic models or annotate "
+                    "the handler with them"
+                )
+            doc = (handler.__doc__ or "").strip()
+            self.skills[skill_id] = Skill(
+                id=skill_id,
+                name=name or skill_id.replace("_", " "),
+                description=description or doc or skill_id,
+                handler=handler,
+                input_model=in_model,
+                output_model=out_model,
+                family=ModelFamily(family),
+                tags=list(tags),
+                examples=[ex if isinstance(ex, tuple) else (ex, None) for ex in examples],
+                idempotent=idempotent,
+                latency_ms=latency_ms,
+                cost_per_call=cost_per_call,
+                input_modalities=[Modality(m) for m in input_modalities],
+                output_modalities=[Modality(m) for m in output_modalities],
+            )
+            return handler
+
+        return register
+
+    # -- card and app --------------------------------------------------------------------
+
+    def card(self, url: str) -> dict[str, Any]:
+        """The signed agent card for an agent reachable at ``url`` (its JSON-RPC endpoint)."""
+        if not self.skills:
+            raise ValueError(f"agent {self.name!r} declares no skills")
+        card = AgentCard(
+            name=self.name,
+            description=self.description,
+            supported_interfaces=[
+                AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0")
+            ],
+            version=self.version,
+            capabilities=AgentCapabilities(
+                streaming=True, push_notifications=False, extended_agent_card=False
+            ),
+            default_input_modes=["application/json"],
+            default_output_modes=["application/json"],
+            skills=[s.card_skill() for s in self.skills.values()],
+            provider=self.provider,
+        )
+        ext = WoaCardExtension(
+            did=self.did, skills={sid: s.profile() for sid, s in self.skills.items()}
+        )
+        return sign_card(attach_extension(card, ext), self.key)
+
+    def app(
+        self,
+        url: str,
+        *,
+        lifecycle: RegistryLifecycle | None = None,
+        public_url: str | None = None,
+    ) -> Starlette:
+        """The ASGI app serving this agent at ``url`` (with an optional registry life cycle)."""
+        card = self.card(url)
+        handler = A2ARequestHandler(self.skills, self.store)
+        return build_app(
+            card=card,
+            handler=handler,
+            signer=MessageSigner(self.key),
+            verifier=RequestVerifier(self.policy, replay=self.replay),
+            max_body_bytes=self.max_body_bytes,
+            public_url=public_url,
+            on_startup=lifecycle.start if lifecycle else None,
+            on_shutdown=lifecycle.stop if lifecycle else None,
+        )
+
+    # -- running -------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def running(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        registry_url: str | None = None,
+        public_url: str | None = None,
+    ) -> AsyncIterator[RunningAgent]:
+        """Serve on a real socket inside the current event loop (``port=0``: any free port)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        bound_port = sock.getsockname()[1]
+        url = public_url or f"http://{host}:{bound_port}/"
+        registry_url = registry_url or self.registry_url
+        lifecycle: RegistryLifecycle | None = None
+        advertiser = (
+            AgentAdvertiser(
+                name=self.name,
+                did=self.did,
+                host=host,
+                port=bound_port,
+                card_path=AGENT_CARD_PATH,
+                url=url,
+            )
+            if self.mdns
+            else None
+        )
+        if registry_url or self.discover_registry or advertiser:
+            card = self.card(url)
+            lifecycle = RegistryLifecycle(
+                self.key,
+                lambda: card,
+                registry_url=registry_url,
+                discover=self.discover_registry,
+                lease_seconds=self.lease_seconds,
+                heartbeat_interval=self.heartbeat_interval,
+                advertiser=advertiser,
+            )
+        app = self.app(url, lifecycle=lifecycle, public_url=public_url)
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        running = RunningAgent(self, url, server, serving, lifecycle)
+        try:
+            while not server.started:
+                if serving.done():
+                    serving.result()
+                    raise RuntimeError("the agent's server stopped while starting")
+                await asyncio.sleep(0.01)
+            yield running
+        finally:
+            await running.stop()
+            sock.close()
+
+    def run(
+        self, host: str = "127.0.0.1", port: int = 8000, *, registry_url: str | None = None
+    ) -> None:
+        """Serve until interrupted (Ctrl-C deregisters cleanly)."""
+
+        async def main() -> None:
+            async with self.running(host, port, registry_url=registry_url) as agent:
+                print(f"{self.name} ({self.did}) serving at {agent.url}")
+                await agent.wait()
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(main())
+
+
+class RunningAgent:
+    """An agent serving on a socket: its URL, and ways to stop it cleanly or abruptly."""
+
+    def __init__(
+        self,
+        agent: Agent,
+        url: str,
+        server: uvicorn.Server,
+        serving: asyncio.Task[None],
+        lifecycle: RegistryLifecycle | None,
+    ) -> None:
+        self.agent = agent
+        self.url = url
+        self.server = server
+        self.lifecycle = lifecycle
+        self._serving = serving
+
+    async def wait(self) -> None:
+        """Wait until the server stops."""
+        await self._serving
+
+    async def stop(self) -> None:
+        """Stop cleanly: finish requests, deregister, stop advertising."""
+        if self._serving.done():
+            return
+        self.server.should_exit = True
+        await self._serving
+
+    async def kill(self) -> None:
+        """Stop abruptly, as a crash would: no deregistration, open connections dropped."""
+        if self._serving.done():
+            return
+        if self.lifecycle is not None:
+            self.lifecycle.deregister_on_stop = False
+        self.server.force_exit = True
+        self.server.should_exit = True
+        self._serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._serving

@@ -1,0 +1,227 @@
+"""The JSON-RPC 2.0 endpoint (A2A 1.0 binding), built from a request handler.
+
+The endpoint reads the body (refusing more than ``max_body_bytes``), verifies the request
+signature against the agent's policy, parses the JSON-RPC envelope, dispatches by method
+name, and signs whatever it answers: a JSON response bound to the request's signature, or
+an SSE stream whose head is signed. Errors keep the agent serving: each becomes the
+documented JSON-RPC error (spec AGT-040).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from woa_protocol import HttpRequest, HttpResponse, MessageSigner
+from woa_protocol.httpsig import normalize_headers
+
+from ..errors import JsonRpcCode, RpcError
+from ..signing import RequestVerifier, request_label, sign_response, sign_stream_head
+from ..tracing import TraceContext
+from .handler import A2ARequestHandler, CallInfo
+
+__all__ = ["JsonRpcEndpoint", "METHODS"]
+
+log = logging.getLogger(__name__)
+
+METHODS = (
+    "SendMessage",
+    "SendStreamingMessage",
+    "GetTask",
+    "ListTasks",
+    "CancelTask",
+    "SubscribeToTask",
+)
+"""The A2A operations this binding serves."""
+
+_PUSH = (
+    "CreateTaskPushNotificationConfig",
+    "GetTaskPushNotificationConfig",
+    "ListTaskPushNotificationConfigs",
+    "DeleteTaskPushNotificationConfig",
+)
+_JSON = "application/json"
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLargeError
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLargeError
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class JsonRpcEndpoint:
+    """The ASGI endpoint serving :data:`METHODS` through an :class:`A2ARequestHandler`."""
+
+    def __init__(
+        self,
+        handler: A2ARequestHandler,
+        *,
+        signer: MessageSigner,
+        verifier: RequestVerifier,
+        max_body_bytes: int = 1024 * 1024,
+        public_url: str | None = None,
+        observe: Callable[[str, str, float], None] | None = None,
+    ) -> None:
+        self.handler = handler
+        self.signer = signer
+        self.verifier = verifier
+        self.max_body_bytes = max_body_bytes
+        self.public_url = public_url
+        self._observe = observe
+        self._unary: dict[str, Callable[[Any, CallInfo], Awaitable[dict[str, Any]]]] = {
+            "SendMessage": handler.send_message,
+            "GetTask": handler.get_task,
+            "ListTasks": handler.list_tasks,
+            "CancelTask": handler.cancel_task,
+        }
+        self._streaming: dict[
+            str, Callable[[Any, CallInfo], Awaitable[AsyncIterator[dict[str, Any]]]]
+        ] = {
+            "SendStreamingMessage": handler.send_streaming_message,
+            "SubscribeToTask": handler.subscribe_to_task,
+        }
+
+    def _url(self, request: Request) -> str:
+        if self.public_url:
+            query = request.url.query
+            return self.public_url.rstrip("/") + request.url.path + (f"?{query}" if query else "")
+        return str(request.url)
+
+    async def handle(self, request: Request) -> Response:
+        """Handle one POST."""
+        started = time.perf_counter()
+        method = "-"
+        outcome = "ok"
+        http_request = HttpRequest(
+            request.method, self._url(request), normalize_headers(request.headers.items())
+        )
+        request_id: Any = None
+        try:
+            try:
+                http_request.body = await _read_body(request, self.max_body_bytes)
+            except _TooLargeError:
+                raise RpcError(
+                    JsonRpcCode.INVALID_REQUEST,
+                    f"payload too large: the limit is {self.max_body_bytes} bytes",
+                    reason="PAYLOAD_TOO_LARGE",
+                    metadata={"maxBodyBytes": str(self.max_body_bytes)},
+                    http_status=413,
+                ) from None
+            verified = self.verifier.verify(http_request)
+            try:
+                body = json.loads(http_request.body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise RpcError(JsonRpcCode.PARSE_ERROR, f"invalid JSON: {exc}") from exc
+            if isinstance(body, dict):
+                rid = body.get("id")
+                request_id = (
+                    rid if isinstance(rid, str | int) and not isinstance(rid, bool) else None
+                )
+            method = self._check_envelope(body)
+            version = http_request.headers.get("a2a-version")
+            if version and not version.startswith("1."):
+                raise RpcError(
+                    JsonRpcCode.VERSION_NOT_SUPPORTED,
+                    f"A2A-Version {version} is not supported; this agent speaks 1.0",
+                )
+            trace = TraceContext.parse(http_request.headers.get("traceparent"))
+            call = CallInfo(
+                caller_did=verified.did if verified else None,
+                trace=trace.child() if trace else TraceContext.new(),
+            )
+            params = body.get("params", {})
+            if method in self._streaming:
+                events = await self._streaming[method](params, call)
+                return self._stream(http_request, request_id, events)
+            result = await self._unary[method](params, call)
+            return self._json(
+                http_request, 200, {"jsonrpc": "2.0", "id": request_id, "result": result}
+            )
+        except RpcError as exc:
+            outcome = exc.reason
+            error = {"jsonrpc": "2.0", "id": request_id, "error": exc.to_error()}
+            return self._json(http_request, exc.http_status, error)
+        except Exception as exc:  # the agent keeps serving whatever a handler does
+            log.exception("internal error in %s", method)
+            outcome = "INTERNAL_ERROR"
+            internal = RpcError(JsonRpcCode.INTERNAL_ERROR, f"internal error: {type(exc).__name__}")
+            return self._json(
+                http_request,
+                200,
+                {"jsonrpc": "2.0", "id": request_id, "error": internal.to_error()},
+            )
+        finally:
+            if self._observe is not None:
+                self._observe(method, outcome, time.perf_counter() - started)
+
+    def _check_envelope(self, body: Any) -> str:
+        if isinstance(body, list):
+            raise RpcError(JsonRpcCode.INVALID_REQUEST, "batch requests are not supported")
+        if not isinstance(body, dict):
+            raise RpcError(JsonRpcCode.INVALID_REQUEST, "a JSON-RPC request is an object")
+        if body.get("jsonrpc") != "2.0":
+            raise RpcError(JsonRpcCode.INVALID_REQUEST, "'jsonrpc' must be exactly '2.0'")
+        rid = body.get("id")
+        if "id" not in body or isinstance(rid, bool) or not isinstance(rid, str | int | None):
+            raise RpcError(JsonRpcCode.INVALID_REQUEST, "'id' must be a string, integer or null")
+        method = body.get("method")
+        if not isinstance(method, str) or not method:
+            raise RpcError(JsonRpcCode.INVALID_REQUEST, "'method' must be a non-empty string")
+        if "params" in body and not isinstance(body["params"], dict):
+            raise RpcError(JsonRpcCode.INVALID_PARAMS, "'params' must be an object")
+        if method in self._unary or method in self._streaming:
+            return method
+        if method in _PUSH:
+            raise RpcError(
+                JsonRpcCode.PUSH_NOTIFICATION_NOT_SUPPORTED, "push notifications are not supported"
+            )
+        if method == "GetExtendedAgentCard":
+            raise RpcError(
+                JsonRpcCode.EXTENDED_AGENT_CARD_NOT_CONFIGURED, "this agent has no extended card"
+            )
+        raise RpcError(JsonRpcCode.METHOD_NOT_FOUND, f"method {method!r} not found")
+
+    def _json(self, request: HttpRequest, status: int, payload: dict[str, Any]) -> Response:
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        response = HttpResponse(status, {"content-type": _JSON}, body, request=request)
+        sign_response(self.signer, response)
+        return Response(body, status_code=status, headers=response.headers)
+
+    def _stream(
+        self, request: HttpRequest, request_id: Any, events: AsyncIterator[dict[str, Any]]
+    ) -> Response:
+        head = HttpResponse(200, {"content-type": "text/event-stream"}, request=request)
+        label = request_label(request.headers)
+        if label is not None:
+            sign_stream_head(self.signer.key, head, label, lifetime=self.signer.lifetime)
+
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                async for event in events:
+                    frame = {"jsonrpc": "2.0", "id": request_id, "result": event}
+                    yield b"data: " + json.dumps(frame, separators=(",", ":")).encode() + b"\n\n"
+            except RpcError as exc:
+                frame = {"jsonrpc": "2.0", "id": request_id, "error": exc.to_error()}
+                yield b"event: error\ndata: " + json.dumps(frame).encode() + b"\n\n"
+
+        headers = dict(head.headers)  # content-type as signed (no charset appended)
+        headers["cache-control"] = "no-cache"
+        return StreamingResponse(body(), headers=headers)

@@ -1,0 +1,100 @@
+"""The agent's HTTP app (Starlette): card, JSON-RPC endpoint, health and metrics.
+
+Routes: ``GET /.well-known/agent-card.json`` (the signed card, with ``Cache-Control`` and a
+strong ``ETag``; ``If-None-Match`` answers 304), ``POST /`` (the A2A JSON-RPC binding),
+``GET /healthz`` and ``GET /metrics``. Every response is signed by the agent's key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from woa_protocol import HttpResponse, MessageSigner, canonicalize
+
+from .jsonrpc import A2ARequestHandler, JsonRpcEndpoint
+from .metrics import AgentMetrics
+from .signing import RequestVerifier, sign_unbound
+
+__all__ = ["AGENT_CARD_PATH", "CARD_CACHE_CONTROL", "build_app"]
+
+AGENT_CARD_PATH = "/.well-known/agent-card.json"
+CARD_CACHE_CONTROL = "public, max-age=300"
+
+
+def _signed(signer: MessageSigner, status: int, body: bytes, headers: dict[str, str]) -> Response:
+    response = HttpResponse(status, headers, body)
+    sign_unbound(signer.key, response, lifetime=signer.lifetime)
+    return Response(body, status_code=status, headers=response.headers)
+
+
+def build_app(
+    *,
+    card: dict[str, Any],
+    handler: A2ARequestHandler,
+    signer: MessageSigner,
+    verifier: RequestVerifier,
+    max_body_bytes: int = 1024 * 1024,
+    public_url: str | None = None,
+    on_startup: Callable[[], Awaitable[None]] | None = None,
+    on_shutdown: Callable[[], Awaitable[None]] | None = None,
+) -> Starlette:
+    """Build the app for one agent (its signed ``card`` as a JSON object)."""
+    metrics = AgentMetrics()
+    card_body = json.dumps(card, separators=(",", ":"), ensure_ascii=False).encode()
+    etag = '"' + hashlib.sha256(canonicalize(card)).hexdigest()[:32] + '"'
+    endpoint = JsonRpcEndpoint(
+        handler,
+        signer=signer,
+        verifier=verifier,
+        max_body_bytes=max_body_bytes,
+        public_url=public_url,
+        observe=metrics.observe,
+    )
+
+    async def agent_card(request: Request) -> Response:
+        headers = {"cache-control": CARD_CACHE_CONTROL, "etag": etag}
+        match = request.headers.get("if-none-match", "")
+        if etag in [tag.strip() for tag in match.split(",")] or match.strip() == "*":
+            return _signed(signer, 304, b"", headers)
+        return _signed(signer, 200, card_body, {**headers, "content-type": "application/json"})
+
+    async def healthz(request: Request) -> Response:
+        return _signed(signer, 200, b'{"status":"ok"}', {"content-type": "application/json"})
+
+    async def metrics_route(request: Request) -> Response:
+        return _signed(signer, 200, metrics.render(), {"content-type": CONTENT_TYPE_LATEST})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await handler.store.open()
+        if on_startup is not None:
+            await on_startup()
+        try:
+            yield
+        finally:
+            if on_shutdown is not None:
+                await on_shutdown()
+            await handler.runner.close()
+            await handler.store.close()
+
+    app = Starlette(
+        routes=[
+            Route(AGENT_CARD_PATH, agent_card, methods=["GET"]),
+            Route("/", endpoint.handle, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_route, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics
+    return app

@@ -1,0 +1,275 @@
+"""Runs skill handlers as tasks: state changes through the table, events to subscribers.
+
+Each started task runs in its own ``asyncio.Task`` so that CancelTask can cancel it. Every
+state change is checked against :data:`~woa_agents.tasks.states.TRANSITIONS`, saved in the
+store, and published to the task's subscribers as A2A stream events (``statusUpdate``,
+``artifactUpdate``), in wire form. A subscriber's stream ends after a terminal or
+interrupted (input-required, auth-required) state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from woa_protocol.models import Artifact, Message, Part, Role, Task, TaskState, TaskStatus
+
+from ..context import InputRequired, Partial, Progress, Rejected, SkillContext
+from ..skills import Skill
+from ..tracing import TraceContext, current_trace
+from .states import check_transition, is_terminal
+from .store import TaskStore
+
+__all__ = ["RESULT_ARTIFACT_ID", "TaskRunner"]
+
+log = logging.getLogger(__name__)
+
+RESULT_ARTIFACT_ID = "result"
+"""``artifactId`` of the artifact carrying a skill's output (spec AGT-004)."""
+_INTERRUPTED = frozenset({TaskState.INPUT_REQUIRED, TaskState.AUTH_REQUIRED})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _agent_text(text: str) -> Message:
+    return Message(message_id=uuid.uuid4().hex, role=Role.AGENT, parts=[Part(text=text)])
+
+
+@dataclass
+class _Run:
+    task: Task
+    owner: str | None
+    skill: Skill
+    subscribers: list[asyncio.Queue[dict[str, Any] | None]] = field(default_factory=list)
+    job: asyncio.Task[None] | None = None
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class TaskRunner:
+    """Starts, tracks, cancels and publishes tasks of one agent."""
+
+    def __init__(self, store: TaskStore) -> None:
+        self.store = store
+        self._runs: dict[str, _Run] = {}
+
+    # -- starting and resuming -----------------------------------------------------------
+
+    async def start(
+        self,
+        skill: Skill,
+        value: BaseModel,
+        message: Message,
+        *,
+        owner: str | None,
+        trace: TraceContext,
+        run: _Run | None = None,
+    ) -> Task:
+        """Create (or resume) the task for ``message`` and start its handler."""
+        if run is None:
+            task = Task(
+                id=uuid.uuid4().hex,
+                context_id=message.context_id or uuid.uuid4().hex,
+                status=TaskStatus(state=TaskState.SUBMITTED, timestamp=_now()),
+                history=[message],
+                metadata={
+                    "woa.skill": skill.id,
+                    "woa.traceId": trace.trace_id,
+                    "woa.spanId": trace.span_id,
+                    "woa.parentSpanId": trace.parent_id,
+                },
+            )
+            run = _Run(task, owner, skill)
+            self._runs[task.id] = run
+            await self.store.save(task, owner)
+        else:
+            run.task.history = [*(run.task.history or []), message]
+            run.settled = asyncio.Event()
+        ctx = SkillContext(
+            skill_id=skill.id,
+            task_id=run.task.id,
+            context_id=run.task.context_id,
+            caller_did=owner,
+            trace=trace,
+            history=list(run.task.history or []),
+        )
+        ctx._emit = lambda item: self._emit(run, item)
+        run.job = asyncio.create_task(self._execute(run, value, ctx, trace))
+        return run.task
+
+    def resumable(self, task_id: str) -> _Run | None:
+        """The run of a task paused in input-required or auth-required, if this process has it."""
+        run = self._runs.get(task_id)
+        if run is not None and run.task.status.state in _INTERRUPTED:
+            return run
+        return None
+
+    # -- observing -----------------------------------------------------------------------
+
+    async def wait(self, task_id: str) -> Task:
+        """Wait until the task is terminal or interrupted; return it."""
+        run = self._runs.get(task_id)
+        if run is None:
+            stored = await self.store.get(task_id)
+            if stored is None:
+                raise KeyError(task_id)
+            return stored.task
+        await run.settled.wait()
+        return run.task
+
+    def subscribe(self, task_id: str) -> asyncio.Queue[dict[str, Any] | None] | None:
+        """Return a queue of the task's future events (None ends it), or None if not live."""
+        run = self._runs.get(task_id)
+        if run is None or run.settled.is_set():
+            return None
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        run.subscribers.append(queue)
+        return queue
+
+    @staticmethod
+    async def drain(queue: asyncio.Queue[dict[str, Any] | None]) -> AsyncIterator[dict[str, Any]]:
+        """Yield events from a subscription until it ends."""
+        while (event := await queue.get()) is not None:
+            yield event
+
+    # -- cancelling ----------------------------------------------------------------------
+
+    async def cancel(self, task_id: str) -> Task | None:
+        """Cancel a live task; return it, or None when this process does not run it."""
+        run = self._runs.get(task_id)
+        if run is None or is_terminal(run.task.status.state):
+            return None
+        if run.job is not None and not run.job.done():
+            run.job.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await run.job
+        if not is_terminal(run.task.status.state):  # paused: no running handler
+            await self._set_state(run, TaskState.CANCELED, _agent_text("canceled by the caller"))
+        return run.task
+
+    async def close(self) -> None:
+        """Cancel every running handler (agent shutdown)."""
+        for run in list(self._runs.values()):
+            if run.job is not None and not run.job.done():
+                run.job.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await run.job
+
+    # -- internals -----------------------------------------------------------------------
+
+    async def _execute(
+        self, run: _Run, value: BaseModel, ctx: SkillContext, trace: TraceContext
+    ) -> None:
+        token = current_trace.set(trace)
+        try:
+            await self._set_state(run, TaskState.WORKING)
+            if run.skill.streaming:
+                output: Any = None
+                async for item in run.skill.invoke(value, ctx):
+                    if isinstance(item, Progress | Partial):
+                        await self._emit(run, item)
+                    else:
+                        output = item
+            else:
+                output = await run.skill.invoke(value, ctx)
+            data = self._output(run.skill, output)
+            artifact = Artifact(
+                artifact_id=RESULT_ARTIFACT_ID, name="result", parts=[Part(data=data)]
+            )
+            run.task.artifacts = [artifact]
+            self._publish(
+                run,
+                {
+                    "artifactUpdate": {
+                        "taskId": run.task.id,
+                        "contextId": run.task.context_id,
+                        "artifact": artifact.to_json_dict(),
+                        "append": False,
+                        "lastChunk": True,
+                    }
+                },
+            )
+            await self._set_state(run, TaskState.COMPLETED)
+        except asyncio.CancelledError:
+            await self._set_state(run, TaskState.CANCELED, _agent_text("canceled by the caller"))
+            raise
+        except InputRequired as exc:
+            await self._set_state(run, TaskState.INPUT_REQUIRED, _agent_text(exc.question))
+        except Rejected as exc:
+            await self._set_state(run, TaskState.REJECTED, _agent_text(exc.reason))
+        except Exception as exc:
+            log.warning("skill %s failed: %r", run.skill.id, exc)
+            await self._set_state(
+                run, TaskState.FAILED, _agent_text(f"{type(exc).__name__}: {exc}")
+            )
+        finally:
+            current_trace.reset(token)
+
+    @staticmethod
+    def _output(skill: Skill, output: Any) -> Any:
+        try:
+            model = (
+                output
+                if isinstance(output, skill.output_model)
+                else skill.output_model.model_validate(
+                    output.model_dump() if isinstance(output, BaseModel) else output
+                )
+            )
+        except ValidationError as exc:
+            name = skill.output_model.__name__
+            raise TypeError(f"handler output does not match {name}: {exc}") from exc
+        return model.model_dump(mode="json")
+
+    async def _emit(self, run: _Run, item: Progress | Partial) -> None:
+        if isinstance(item, Progress):
+            await self._set_state(run, TaskState.WORKING, _agent_text(item.text))
+            return
+        artifact = Artifact(artifact_id="partial", name="partial", parts=[Part(data=item.data)])
+        self._publish(
+            run,
+            {
+                "artifactUpdate": {
+                    "taskId": run.task.id,
+                    "contextId": run.task.context_id,
+                    "artifact": artifact.to_json_dict(),
+                    "append": True,
+                    "lastChunk": False,
+                }
+            },
+        )
+
+    async def _set_state(self, run: _Run, state: TaskState, message: Message | None = None) -> None:
+        check_transition(run.task.status.state, state)
+        run.task.status = TaskStatus(state=state, message=message, timestamp=_now())
+        await self.store.save(run.task, run.owner)
+        self._publish(
+            run,
+            {
+                "statusUpdate": {
+                    "taskId": run.task.id,
+                    "contextId": run.task.context_id,
+                    "status": run.task.status.to_json_dict(),
+                }
+            },
+        )
+        if is_terminal(state) or state in _INTERRUPTED:
+            run.settled.set()
+            for queue in run.subscribers:
+                queue.put_nowait(None)
+            run.subscribers.clear()
+            if is_terminal(state):
+                self._runs.pop(run.task.id, None)
+
+    @staticmethod
+    def _publish(run: _Run, event: dict[str, Any]) -> None:
+        for queue in run.subscribers:
+            queue.put_nowait(event)

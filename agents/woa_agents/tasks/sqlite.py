@@ -1,0 +1,124 @@
+"""A task store in one SQLite file (aiosqlite): completed results survive a restart."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import aiosqlite
+
+from woa_protocol.models import Task, TaskState
+
+from .store import StoredTask, TaskPage, TaskStore, _offset
+
+__all__ = ["SqliteTaskStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS woa_tasks (
+    id TEXT PRIMARY KEY,
+    owner TEXT,
+    context_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    updated REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS woa_tasks_owner ON woa_tasks (owner, updated);
+"""
+
+
+class SqliteTaskStore(TaskStore):
+    """Tasks in a SQLite database file (WAL mode); open with :meth:`open` or ``async with``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._db: aiosqlite.Connection | None = None
+
+    async def __aenter__(self) -> SqliteTaskStore:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Open (creating) the database and its table."""
+        if self._db is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = await aiosqlite.connect(self.path)
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.executescript(_SCHEMA)
+        await self._db.commit()
+
+    async def close(self) -> None:
+        """Close the database."""
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("SqliteTaskStore is not open: call open() first")
+        return self._db
+
+    async def save(self, task: Task, owner: str | None) -> None:
+        """Insert or replace the task; the first owner is kept."""
+        db = self._conn()
+        await db.execute(
+            "INSERT INTO woa_tasks (id, owner, context_id, state, updated, body) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "state = excluded.state, updated = excluded.updated, body = excluded.body",
+            (
+                task.id,
+                owner,
+                task.context_id,
+                task.status.state.value,
+                time.time(),
+                task.model_dump_json(by_alias=True, exclude_none=True),
+            ),
+        )
+        await db.commit()
+
+    async def get(self, task_id: str) -> StoredTask | None:
+        """Return the stored task or None."""
+        async with self._conn().execute(
+            "SELECT body, owner FROM woa_tasks WHERE id = ?", (task_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return StoredTask(Task.model_validate_json(row[0]), row[1])
+
+    async def list(
+        self,
+        owner: str | None,
+        *,
+        context_id: str | None = None,
+        state: TaskState | None = None,
+        page_size: int = 50,
+        page_token: str = "",
+    ) -> TaskPage:
+        """Filter, newest first, then page by offset."""
+        start = _offset(page_token)
+        where = ["owner IS ?"]
+        args: list[object] = [owner]
+        if context_id is not None:
+            where.append("context_id = ?")
+            args.append(context_id)
+        if state is not None:
+            where.append("state = ?")
+            args.append(state.value)
+        clause = " AND ".join(where)
+        db = self._conn()
+        async with db.execute(f"SELECT count(*) FROM woa_tasks WHERE {clause}", args) as cursor:  # noqa: S608
+            row = await cursor.fetchone()
+        total = int(row[0]) if row else 0
+        async with db.execute(
+            f"SELECT body FROM woa_tasks WHERE {clause} "  # noqa: S608 - clause is built from constants
+            "ORDER BY updated DESC, id LIMIT ? OFFSET ?",
+            [*args, page_size, start],
+        ) as cursor:
+            rows = await cursor.fetchall()
+        tasks = [Task.model_validate_json(r[0]) for r in rows]
+        end = start + len(tasks)
+        return TaskPage(tasks, str(end) if end < total else "", total)

@@ -1,0 +1,109 @@
+"""Where tasks are kept: one abstract base class and the in-memory default.
+
+A store keeps each task with its owner (the DID that created it, or ``None`` for an
+unsigned caller); only the owner sees it through GetTask, ListTasks, CancelTask and
+SubscribeToTask (spec AGT-024). ``SqliteTaskStore`` (``woa_agents.tasks.sqlite``) keeps
+them across restarts.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+from woa_protocol.models import Task, TaskState
+
+__all__ = ["InMemoryTaskStore", "StoredTask", "TaskPage", "TaskStore"]
+
+
+@dataclass(frozen=True)
+class StoredTask:
+    """A task and the DID that owns it."""
+
+    task: Task
+    owner: str | None
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """One page of a task listing."""
+
+    tasks: list[Task]
+    next_page_token: str
+    total_size: int
+
+
+def _offset(page_token: str) -> int:
+    if not page_token:
+        return 0
+    if not page_token.isdigit():
+        raise ValueError(f"invalid page token {page_token!r}")
+    return int(page_token)
+
+
+class TaskStore(abc.ABC):
+    """Persistence for tasks (extension point; see the in-memory and SQLite stores)."""
+
+    @abc.abstractmethod
+    async def save(self, task: Task, owner: str | None) -> None:
+        """Insert or replace ``task``; the owner is set on first save and never changes."""
+
+    @abc.abstractmethod
+    async def get(self, task_id: str) -> StoredTask | None:
+        """Return the task with this id, or None."""
+
+    @abc.abstractmethod
+    async def list(
+        self,
+        owner: str | None,
+        *,
+        context_id: str | None = None,
+        state: TaskState | None = None,
+        page_size: int = 50,
+        page_token: str = "",
+    ) -> TaskPage:
+        """Return the owner's tasks, newest first; raises ValueError on a bad page token."""
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Prepare the store (create tables, ...); the default does nothing."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources; the default does nothing."""
+
+
+class InMemoryTaskStore(TaskStore):
+    """Tasks in a dict: fast, and gone when the process ends."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, StoredTask] = {}
+
+    async def save(self, task: Task, owner: str | None) -> None:
+        """Insert or replace the task (the first owner is kept)."""
+        existing = self._tasks.pop(task.id, None)
+        self._tasks[task.id] = StoredTask(task, existing.owner if existing else owner)
+
+    async def get(self, task_id: str) -> StoredTask | None:
+        """Return the stored task or None."""
+        return self._tasks.get(task_id)
+
+    async def list(
+        self,
+        owner: str | None,
+        *,
+        context_id: str | None = None,
+        state: TaskState | None = None,
+        page_size: int = 50,
+        page_token: str = "",
+    ) -> TaskPage:
+        """Filter, newest first (most recently saved first), then page by offset."""
+        start = _offset(page_token)
+        matching = [
+            s.task
+            for s in reversed(self._tasks.values())
+            if s.owner == owner
+            and (context_id is None or s.task.context_id == context_id)
+            and (state is None or s.task.status.state == state)
+        ]
+        page = matching[start : start + page_size]
+        end = start + len(page)
+        return TaskPage(page, str(end) if end < len(matching) else "", len(matching))

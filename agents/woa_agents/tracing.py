@@ -1,0 +1,68 @@
+"""W3C Trace Context (``traceparent``) carried across every hop.
+
+A client call starts a trace (or continues the one the current handler runs in) and sends
+a ``traceparent`` naming a fresh span; the server makes that the current context while the
+skill handler runs, so calls the handler makes carry the same trace id with the handler's
+span as their parent. The call tree of a compound task can then be rebuilt from the
+``(trace id, parent span, span)`` triples each agent records in its task metadata.
+Hand-written because it is 60 lines of string handling and OpenTelemetry is a much larger
+dependency than the format needs.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+__all__ = ["TraceContext", "current_trace", "outgoing_trace"]
+
+_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+
+@dataclass(frozen=True)
+class TraceContext:
+    """One span's position in a trace: trace id, span id and flags (W3C Trace Context)."""
+
+    trace_id: str
+    span_id: str
+    flags: str = "01"
+    parent_id: str | None = None
+
+    @classmethod
+    def new(cls) -> TraceContext:
+        """Start a new trace with a random root span."""
+        return cls(secrets.token_hex(16), secrets.token_hex(8))
+
+    @classmethod
+    def parse(cls, header: str | None) -> TraceContext | None:
+        """Parse a ``traceparent`` value; None when absent or malformed (the spec says ignore)."""
+        if not header:
+            return None
+        match = _TRACEPARENT.match(header.strip().lower())
+        if match is None:
+            return None
+        version, trace_id, span_id, flags = match.groups()
+        if version == "ff" or trace_id == "0" * 32 or span_id == "0" * 16:
+            return None
+        return cls(trace_id, span_id, flags)
+
+    def child(self) -> TraceContext:
+        """Return a new span in the same trace whose parent is this span."""
+        return TraceContext(self.trace_id, secrets.token_hex(8), self.flags, self.span_id)
+
+    @property
+    def traceparent(self) -> str:
+        """The ``traceparent`` header value naming this span."""
+        return f"00-{self.trace_id}-{self.span_id}-{self.flags}"
+
+
+current_trace: ContextVar[TraceContext | None] = ContextVar("woa_current_trace", default=None)
+"""The span the running code belongs to (set by the server around each skill handler)."""
+
+
+def outgoing_trace(explicit: str | None = None) -> TraceContext:
+    """Return the span for an outgoing call: a child of ``explicit`` or the current span."""
+    parent = TraceContext.parse(explicit) if explicit else current_trace.get()
+    return parent.child() if parent is not None else TraceContext.new()
