@@ -31,6 +31,7 @@ from .middleware import (
 from .models import FetchRequest, HeartbeatRequest, PayloadSearchRequest, RegisterRequest
 from .problems import InvalidRequestError, MethodNotAllowedError, NotFoundError
 from .routes import agents, feed, fetch, health, search, wellknown
+from .routes.openapi import problem_responses
 from .settings import RegistrySettings, load_or_create_key
 from .signing import RequestAuthenticator, ResponseSigningMiddleware
 from .storage.base import AgentStore, StoreInputError
@@ -95,6 +96,18 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
+    # Every operation may answer 422 (parameters off their schema), 429 (per-address rate)
+    # and 500, always as problem+json; FastAPI's own 422 (application/json) is replaced.
+    common = problem_responses(422, 429, 500)
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for status, response in common.items():
+                responses[str(status)] = response
+            if "requestBody" in operation:
+                responses.setdefault("413", problem_responses(413)[413])
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
     for model in (*_BODY_MODELS, ProblemDetails):
         definition = model.model_json_schema(
             by_alias=True, ref_template="#/components/schemas/{model}"
