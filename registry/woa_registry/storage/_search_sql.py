@@ -38,6 +38,8 @@ class Dialect:
     """Condition "agent ``did_expr`` matches full-text parameter ``param``"."""
     text_driver: Callable[[str, str, str | None], str]
     """``SELECT did`` driven by the full-text index: (text param, limit param, after param)."""
+    use_index: Callable[[str], str]
+    """Suffix pinning the driving table to an index (SQLite ``INDEXED BY``), or nothing."""
 
 
 def page_sql(
@@ -66,30 +68,31 @@ def page_sql(
         return f"SELECT did FROM agents {where}ORDER BY did LIMIT {p(limit)}", params
 
     join_skill = "s.did = d.did AND s.pos = d.pos"
+    pin = dialect.use_index
     conds: list[str] = []
     driven_by: str
     if q.skill is not None:
-        source, key, driven_by = "skills s", "s.did", "skill"
+        source, key, driven_by = f"skills s{pin('skills_by_skill_id')}", "s.did", "skill"
         conds.append(f"s.skill_id = {p(q.skill)}")
     elif q.tag is not None:
-        source, key, driven_by = (
-            f"skill_tags d {dialect.join} skills s ON {join_skill}",
-            "d.did",
-            "tag",
-        )
+        source = f"skill_tags d{pin('skill_tags_by_tag')} {dialect.join} skills s ON {join_skill}"
+        key, driven_by = "d.did", "tag"
         conds.append(f"d.tag = {p(q.tag)}")
     elif q.input_mode is not None or q.output_mode is not None:
         direction, mode = (
             ("in", q.input_mode) if q.input_mode is not None else ("out", q.output_mode)
         )
-        source, key = f"skill_modes d {dialect.join} skills s ON {join_skill}", "d.did"
-        driven_by = f"{direction}_mode"
+        source = (
+            f"skill_modes d{pin('skill_modes_by_mode')} {dialect.join} skills s ON {join_skill}"
+        )
+        key, driven_by = "d.did", f"{direction}_mode"
         conds.append(f"d.direction = '{direction}' AND d.mode = {p(mode)}")
     elif q.family is not None:
-        source, key, driven_by = "skills s", "s.did", "family"
+        source, key, driven_by = f"skills s{pin('skills_by_family')}", "s.did", "family"
         conds.append(f"s.family = {p(q.family)}")
     else:
-        source, key, driven_by = "skills s", "s.did", "input_schema"
+        source = f"skills s{pin('skills_with_input_schema')}"
+        key, driven_by = "s.did", "input_schema"
         conds.append(dialect.has_input_schema)
 
     if q.family is not None and driven_by != "family":

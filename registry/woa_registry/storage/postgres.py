@@ -88,6 +88,7 @@ _DIALECT = Dialect(
         + ("" if after is None else f" AND did > {after}")
         + f" ORDER BY did LIMIT {limit}"
     ),
+    use_index=lambda name: "",
 )
 
 

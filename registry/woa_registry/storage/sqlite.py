@@ -80,6 +80,7 @@ _DIALECT = Dialect(
         + ("" if after is None else f" AND a.did > {after}")
         + f" ORDER BY a.did LIMIT {limit}"
     ),
+    use_index=lambda name: f" INDEXED BY {name}",
 )
 
 
@@ -172,10 +173,7 @@ class SqliteAgentStore(AgentStore):
             return
         writer = await self._connect()
         try:
-            rows = await writer.execute_fetchall("PRAGMA journal_mode = WAL")
-            mode = next(iter(rows))[0]
-            if str(mode).lower() != "wal":
-                raise RuntimeError(f"SQLite refused WAL mode for {self._path} (got {mode!r})")
+            await self._enable_wal(writer)
             await self._migrate(writer)
             reader = await self._connect()
             await reader.execute("PRAGMA query_only = ON")
@@ -183,6 +181,26 @@ class SqliteAgentStore(AgentStore):
             await writer.close()
             raise
         self._writer, self._reader = writer, reader
+
+    async def _enable_wal(self, db: aiosqlite.Connection) -> None:
+        """Switch the file to WAL (persistent), retrying while another opener holds it.
+
+        SQLite answers "database is locked" to a journal-mode change that races another
+        connection without consulting the busy handler, so the wait is done here.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._busy_ms / 1000
+        while True:
+            try:
+                rows = await db.execute_fetchall("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or loop.time() > deadline:
+                    raise
+                await asyncio.sleep(0.01)
+        mode = next(iter(rows))[0]
+        if str(mode).lower() != "wal":
+            raise RuntimeError(f"SQLite refused WAL mode for {self._path} (got {mode!r})")
 
     async def _migrate(self, db: aiosqlite.Connection) -> None:
         await db.execute("BEGIN IMMEDIATE")
