@@ -31,6 +31,7 @@ from woa_protocol import (
 from woa_protocol.httpsig import DEFAULT_LABEL, normalize_headers
 
 from .models import FeedEvent
+from .routes.feed import POLICY_VIOLATION
 from .routes.wellknown import WELL_KNOWN_PATH
 from .signing import verify_unbound_response
 
@@ -261,9 +262,11 @@ class RegistryClient:
     async def watch(
         self, since: int | None = None, *, reconnect: bool = True, max_retries: int = 5
     ) -> AsyncIterator[FeedEvent]:
-        """Yield change events after ``since``; on a dropped connection resume where it left.
+        """Yield change events after ``since``; when the connection drops, resume after the last.
 
-        Reconnects at most ``max_retries`` times in a row (backing off), then raises.
+        With ``reconnect`` the feed is reopened (with ``since`` = the last sequence number
+        received) up to ``max_retries`` times in a row, backing off; then
+        :class:`ConnectionError` is raised. A close for a bad request (1008) is not retried.
         """
         failures = 0
         while True:
@@ -274,9 +277,15 @@ class RegistryClient:
                         event = FeedEvent.model_validate_json(raw)
                         since = event.seq
                         yield event
+                if not reconnect:
                     return
-            except (ConnectionClosed, InvalidHandshake, OSError):
-                failures += 1
-                if not reconnect or failures > max_retries:
+            except ConnectionClosed as exc:
+                if not reconnect or (exc.rcvd is not None and exc.rcvd.code == POLICY_VIOLATION):
                     raise
-                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+            except (InvalidHandshake, OSError):
+                if not reconnect:
+                    raise
+            failures += 1
+            if failures > max_retries:
+                raise ConnectionError(f"change feed unavailable after {max_retries} retries")
+            await asyncio.sleep(min(0.2 * 2**failures, 5.0))

@@ -145,19 +145,21 @@ async def snapshot(store: AgentStore) -> tuple[int, int, list[tuple[str, str]]]:
     )
 
 
-def free_socket() -> socket.socket:
-    """A TCP socket bound to a free port on 127.0.0.1."""
+def free_socket(port: int = 0) -> socket.socket:
+    """A TCP socket bound to 127.0.0.1 (a free port by default)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     return sock
 
 
 class LiveServer:
     """The registry under uvicorn in a background thread, on a real 127.0.0.1 socket."""
 
-    def __init__(self, settings: RegistrySettings, key: SigningKey = REGISTRY_KEY) -> None:
-        self.sock = free_socket()
+    def __init__(
+        self, settings: RegistrySettings, key: SigningKey = REGISTRY_KEY, port: int = 0
+    ) -> None:
+        self.sock = free_socket(port)
         self.port = self.sock.getsockname()[1]
         self.settings = settings.model_copy(update={"port": self.port})
         self.app = create_app(self.settings, key=key)

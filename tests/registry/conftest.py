@@ -77,8 +77,8 @@ async def client_for(app: FastAPI) -> AsyncIterator[Callable[[SigningKey | None]
 def live_server(registry_settings: RegistrySettings) -> Iterator[Callable[..., LiveServer]]:
     started: list[LiveServer] = []
 
-    def start(**overrides: Any) -> LiveServer:
-        server = LiveServer(registry_settings.model_copy(update=overrides)).start()
+    def start(port: int = 0, **overrides: Any) -> LiveServer:
+        server = LiveServer(registry_settings.model_copy(update=overrides), port=port).start()
         started.append(server)
         return server
 

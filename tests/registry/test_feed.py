@@ -106,3 +106,21 @@ async def test_bad_since_closes_with_1008(live_server: Start, since: str) -> Non
             await asyncio.wait_for(socket.recv(), 10)
     assert info.value.rcvd is not None
     assert info.value.rcvd.code == 1008
+
+
+@pytest.mark.req("REG-052")
+async def test_client_watch_resumes_across_a_restart(live_server: Start) -> None:
+    server = live_server()
+    first_key, second_key = SigningKey.generate(), SigningKey.generate()
+    async with RegistryClient(server.url, first_key) as client:
+        await client.register(make_card(first_key))
+        feed = client.watch(since=0, max_retries=20)
+        before = await _take(feed, 1)
+        server.stop()  # the feed connection drops
+        restarted = live_server(port=server.port)  # same port, same database file
+        async with RegistryClient(restarted.url, second_key) as other:
+            await other.register(make_card(second_key))
+        after = await _take(feed, 1)
+        await feed.aclose()
+    assert before[0].did == first_key.did
+    assert (after[0].did, after[0].seq) == (second_key.did, before[0].seq + 1)
