@@ -1,0 +1,566 @@
+"""PostgreSQL state backend: the state tables next to the registry's, shared by replicas.
+
+Ordering and visibility rules across replicas (the same scheme as the registry's store):
+
+* Every write transaction first takes the row lock of the one-row ``state_rev_counter``
+  (``UPDATE ... RETURNING``) and holds it to COMMIT. Writers are therefore serialised,
+  revisions are gapless and increase in commit order, and because the lock is taken before
+  anything is read, each read-check-write (compare-and-set, patch, batch) sees the latest
+  committed state under READ COMMITTED: per-key linearizability.
+* A failed precondition raises inside the transaction, so the counter update rolls back too.
+* Each write calls ``pg_notify`` on a channel named after the schema; every replica LISTENs
+  on a dedicated connection and wakes its watchers at COMMIT. A slow poll remains as a
+  safety net for a lost listener connection.
+"""
+
+# ruff: noqa: S608  -- SQL text is assembled from constants and placeholders; values are bound.
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
+
+try:
+    import asyncpg
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "the PostgreSQL state backend needs asyncpg: pip install 'web-of-agents[postgres]'"
+    ) from exc
+
+from ...storage._shared import ChangeSignal, wait_for_seq
+from ...storage.base import StoreInputError
+from ...storage.migrations import pending
+from ..models import Acl, Change, ChangeKind, Namespace, Provenance, StoredDocument
+from ..problems import NamespaceNotFoundError
+from ._rows import decode_dids, decode_headers, decode_value, encode_dids, encode_headers
+from .base import (
+    MAX_PAGE,
+    Decide,
+    DecideNamespace,
+    Mutation,
+    StateStore,
+    check_mutations,
+    prefix_upper_bound,
+    usage_after,
+)
+from .migrations import POSTGRES_STATE_MIGRATIONS, POSTGRES_STATE_VERSION_TABLE
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    _Conn: TypeAlias = PoolConnectionProxy[asyncpg.Record]
+
+__all__ = ["PostgresStateStore"]
+
+_T = TypeVar("_T")
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,49}")
+
+_NS_COLUMNS = (
+    "name, owner, writers, readers, public_read, context_id, created_at, updated_at,"
+    " bytes_used, document_count"
+)
+_DOC_COLUMNS = "namespace, key, value, version, writer, updated_at, expires_at, rev"
+_CHANGE_COLUMNS = (
+    "c.rev, c.namespace, c.key, c.version, c.kind, c.value, c.writer, c.at, c.expires_at"
+)
+_REQUEST_COLUMNS = (
+    "r.method, r.target_uri, r.headers, r.body, r.signer, r.received_at AS r_received_at"
+)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
+
+
+def _namespace(row: asyncpg.Record) -> Namespace:
+    return Namespace(
+        name=row["name"],
+        acl=Acl(
+            owner=row["owner"],
+            writers=decode_dids(row["writers"]),
+            readers=decode_dids(row["readers"]),
+            public_read=row["public_read"],
+        ),
+        context_id=row["context_id"],
+        created_at=row["created_at"].astimezone(UTC),
+        updated_at=row["updated_at"].astimezone(UTC),
+        bytes_used=row["bytes_used"],
+        document_count=row["document_count"],
+    )
+
+
+def _document(row: asyncpg.Record) -> StoredDocument:
+    return StoredDocument(
+        namespace=row["namespace"],
+        key=row["key"],
+        value_json=row["value"],
+        version=row["version"],
+        writer=row["writer"],
+        updated_at=row["updated_at"].astimezone(UTC),
+        expires_at=_utc(row["expires_at"]),
+        rev=row["rev"],
+    )
+
+
+def _change(row: asyncpg.Record, with_request: bool = False) -> Change:
+    provenance = None
+    if with_request and row["method"] is not None:
+        provenance = Provenance(
+            method=row["method"],
+            target_uri=row["target_uri"],
+            headers=decode_headers(row["headers"]),
+            body=bytes(row["body"]),
+            signer=row["signer"],
+            received_at=row["r_received_at"].astimezone(UTC),
+        )
+    return Change(
+        rev=row["rev"],
+        namespace=row["namespace"],
+        key=row["key"],
+        version=row["version"],
+        kind=ChangeKind(row["kind"]),
+        value=decode_value(row["value"]),
+        writer=row["writer"],
+        at=row["at"].astimezone(UTC),
+        expires_at=_utc(row["expires_at"]),
+        provenance=provenance,
+    )
+
+
+class PostgresStateStore(StateStore):
+    """State store in a PostgreSQL schema, shared safely by several registry replicas.
+
+    ``schema`` is the registry's schema (default ``woa_registry``); the state tables carry
+    the ``state_`` prefix there, and the notification channel is ``<schema>_state``.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "woa_registry",
+        min_pool_size: int = 1,
+        max_pool_size: int = 10,
+        poll_interval: float = 1.0,
+    ) -> None:
+        if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
+            raise StoreInputError(
+                f"schema {schema!r} must be 1-50 lower-case letters, digits or underscores "
+                "and not start with a digit"
+            )
+        if not 1 <= min_pool_size <= max_pool_size:
+            raise StoreInputError("pool sizes must satisfy 1 <= min_pool_size <= max_pool_size")
+        if poll_interval <= 0:
+            raise StoreInputError("poll_interval must be positive")
+        self._dsn = dsn
+        self._schema = schema
+        self._channel = f"{schema}_state"
+        self._pool_sizes = (min_pool_size, max_pool_size)
+        self._poll_interval = poll_interval
+        self._pool: asyncpg.Pool | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._listener_lock = asyncio.Lock()
+        self._signal = ChangeSignal()
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema holding the state tables."""
+        return self._schema
+
+    async def open(self) -> None:
+        """Create the schema if needed, apply migrations, start the pool and the listener."""
+        if self._pool is not None:
+            return
+        conn = await asyncpg.connect(self._dsn)
+        try:
+            await self._migrate(conn)
+        finally:
+            await conn.close()
+        self._pool = await asyncpg.create_pool(
+            self._dsn,
+            min_size=self._pool_sizes[0],
+            max_size=self._pool_sizes[1],
+            server_settings={"search_path": f'"{self._schema}"'},
+        )
+        try:
+            await self._start_listener()
+        except BaseException:
+            await self._pool.close()
+            self._pool = None
+            raise
+
+    async def _migrate(self, conn: asyncpg.Connection) -> None:
+        async with conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext($1))", f"woa_state.migrate.{self._schema}"
+            )
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema}"')
+            await conn.execute(f'SET LOCAL search_path TO "{self._schema}"')
+            await conn.execute(POSTGRES_STATE_VERSION_TABLE)
+            current = await conn.fetchval(
+                "SELECT coalesce(max(version), 0) FROM state_schema_version"
+            )
+            for step in pending(POSTGRES_STATE_MIGRATIONS, current):
+                for statement in step.statements:
+                    await conn.execute(statement)
+                await conn.execute(
+                    "INSERT INTO state_schema_version (version, description) VALUES ($1, $2)",
+                    step.version,
+                    step.description,
+                )
+
+    async def _start_listener(self) -> None:
+        listener = await asyncpg.connect(self._dsn)
+        try:
+            await listener.add_listener(self._channel, self._on_notify)
+        except BaseException:
+            await listener.close()
+            raise
+        self._listener = listener
+        self._signal.fire()  # anything committed while nobody listened is caught by re-checks
+
+    def _on_notify(self, connection: object, pid: int, channel: str, payload: object) -> None:
+        self._signal.fire()
+
+    async def _ensure_listener(self) -> None:
+        """Reconnect the LISTEN connection if it was lost; on failure polling goes on."""
+        if self._pool is None or (self._listener is not None and not self._listener.is_closed()):
+            return
+        async with self._listener_lock:
+            if self._listener is not None and not self._listener.is_closed():
+                return
+            self._listener = None
+            with contextlib.suppress(OSError, asyncpg.PostgresError, TimeoutError):
+                await self._start_listener()
+
+    async def close(self) -> None:
+        """Stop listening and close the pool; the store can be opened again."""
+        listener, self._listener = self._listener, None
+        if listener is not None and not listener.is_closed():
+            with contextlib.suppress(OSError, asyncpg.PostgresError):
+                await listener.remove_listener(self._channel, self._on_notify)
+            await listener.close()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    def _require_pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the state store is not open: call open() first")
+        return self._pool
+
+    async def _write(self, work: Callable[[_Conn], Awaitable[_T]]) -> _T:
+        """Run ``work`` in one transaction, to the end even if the caller is cancelled."""
+        pool = self._require_pool()
+
+        async def run() -> _T:
+            async with pool.acquire() as conn, conn.transaction():
+                result = await work(conn)
+            self._signal.fire()
+            return result
+
+        return await asyncio.shield(run())
+
+    # -- namespaces ------------------------------------------------------------------
+
+    @staticmethod
+    async def _load_namespace(conn: _Conn, name: str, *, lock: bool = False) -> Namespace | None:
+        row = await conn.fetchrow(
+            f"SELECT {_NS_COLUMNS} FROM state_namespaces WHERE name = $1"
+            + (" FOR UPDATE" if lock else ""),
+            name,
+        )
+        return None if row is None else _namespace(row)
+
+    async def put_namespace(
+        self, name: str, decide: DecideNamespace, now: datetime
+    ) -> tuple[Namespace, bool]:
+        """Create or update a namespace atomically; return it and whether it was created."""
+
+        async def work(conn: _Conn) -> tuple[Namespace, bool]:
+            await conn.execute("SELECT value FROM state_rev_counter WHERE id = 1 FOR UPDATE")
+            current = await self._load_namespace(conn, name)
+            wanted = decide(current)
+            acl = wanted.acl
+            args = (
+                name,
+                acl.owner,
+                encode_dids(acl.writers),
+                encode_dids(acl.readers),
+                acl.public_read,
+                wanted.context_id,
+                now,
+            )
+            if current is None:
+                await conn.execute(
+                    f"INSERT INTO state_namespaces ({_NS_COLUMNS})"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0, 0)",
+                    *args,
+                )
+            else:
+                await conn.execute(
+                    "UPDATE state_namespaces SET owner = $2, writers = $3, readers = $4,"
+                    " public_read = $5, context_id = $6, updated_at = $7 WHERE name = $1",
+                    *args,
+                )
+            stored = await self._load_namespace(conn, name)
+            assert stored is not None
+            return stored, current is None
+
+        return await self._write(work)
+
+    async def get_namespace(self, name: str) -> Namespace | None:
+        """Return the namespace, or None."""
+        async with self._require_pool().acquire() as conn:
+            return await self._load_namespace(conn, name)
+
+    async def namespaces_for_context(self, context_id: str) -> list[Namespace]:
+        """Return the namespaces tied to an A2A contextId, by name."""
+        rows = await self._require_pool().fetch(
+            f"SELECT {_NS_COLUMNS} FROM state_namespaces WHERE context_id = $1"
+            " ORDER BY name LIMIT $2",
+            context_id,
+            MAX_PAGE,
+        )
+        return [_namespace(row) for row in rows]
+
+    # -- documents -------------------------------------------------------------------
+
+    async def read(self, namespace: str, key: str) -> StoredDocument | None:
+        """Return the stored row of a key (live, expired or tombstone), or None."""
+        row = await self._require_pool().fetchrow(
+            f"SELECT {_DOC_COLUMNS} FROM state_documents WHERE namespace = $1 AND key = $2",
+            namespace,
+            key,
+        )
+        return None if row is None else _document(row)
+
+    async def list_live(
+        self, namespace: str, prefix: str, after: str | None, limit: int, now: datetime
+    ) -> list[StoredDocument]:
+        """Return up to ``limit`` live documents under ``prefix`` with keys above ``after``."""
+        low = prefix if after is None or after < prefix else after
+        op = ">=" if after is None or after < prefix else ">"
+        rows = await self._require_pool().fetch(
+            f"SELECT {_DOC_COLUMNS} FROM state_documents WHERE namespace = $1"
+            f" AND key {op} $2 AND key < $3 AND value IS NOT NULL"
+            " AND (expires_at IS NULL OR expires_at > $4) ORDER BY key LIMIT $5",
+            namespace,
+            low,
+            prefix_upper_bound(prefix),
+            now,
+            min(limit, MAX_PAGE),
+        )
+        return [_document(row) for row in rows]
+
+    async def _apply(
+        self,
+        conn: _Conn,
+        first_rev: int,
+        namespace: Namespace,
+        current: dict[str, StoredDocument | None],
+        mutations: Sequence[Mutation],
+        writer: str | None,
+        at: datetime,
+        request_id: int | None,
+    ) -> list[Change]:
+        changes: list[Change] = []
+        for i, mutation in enumerate(mutations):
+            old = current.get(mutation.key)
+            changes.append(
+                Change(
+                    rev=first_rev + i,
+                    namespace=namespace.name,
+                    key=mutation.key,
+                    version=(old.version if old is not None else 0) + 1,
+                    kind=mutation.kind,
+                    value=decode_value(mutation.value_json),
+                    writer=writer,
+                    at=at,
+                    expires_at=mutation.expires_at,
+                )
+            )
+        columns = (
+            [c.key for c in changes],
+            [m.value_json for m in mutations],
+            [c.version for c in changes],
+            [m.expires_at for m in mutations],
+            [c.rev for c in changes],
+            [m.kind.value for m in mutations],
+        )
+        await conn.execute(
+            f"INSERT INTO state_documents ({_DOC_COLUMNS})"
+            " SELECT $1, k, v, ver, $7, $8, e, r FROM unnest($2::text[], $3::text[],"
+            " $4::bigint[], $5::timestamptz[], $6::bigint[]) AS u(k, v, ver, e, r)"
+            " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
+            " version = excluded.version, writer = excluded.writer,"
+            " updated_at = excluded.updated_at, expires_at = excluded.expires_at,"
+            " rev = excluded.rev",
+            namespace.name,
+            *columns[:5],
+            writer,
+            at,
+        )
+        await conn.execute(
+            "INSERT INTO state_changes (rev, namespace, key, version, kind, value, writer, at,"
+            " expires_at, request_id)"
+            " SELECT r, $1, k, ver, kind, v, $7, $8, e, $9 FROM unnest($2::text[], $3::text[],"
+            " $4::bigint[], $5::timestamptz[], $6::bigint[], $10::text[])"
+            " AS u(k, v, ver, e, r, kind)",
+            namespace.name,
+            *columns[:5],
+            writer,
+            at,
+            request_id,
+            columns[5],
+        )
+        usage = usage_after(namespace, current, mutations)
+        await conn.execute(
+            "UPDATE state_namespaces SET bytes_used = $2, document_count = $3 WHERE name = $1",
+            namespace.name,
+            usage.bytes_used,
+            usage.document_count,
+        )
+        await conn.execute("SELECT pg_notify($1, $2)", self._channel, str(changes[-1].rev))
+        return changes
+
+    async def _lock_counter(self, conn: _Conn) -> int:
+        """Take the writers' lock (the counter row); return the last committed revision."""
+        return int(
+            await conn.fetchval("SELECT value FROM state_rev_counter WHERE id = 1 FOR UPDATE")
+        )
+
+    @staticmethod
+    async def _advance(conn: _Conn, count: int) -> int:
+        last = await conn.fetchval(
+            "UPDATE state_rev_counter SET value = value + $1 WHERE id = 1 RETURNING value", count
+        )
+        return int(last) - count + 1
+
+    async def write(
+        self,
+        namespace: str,
+        keys: Sequence[str],
+        decide: Decide,
+        *,
+        writer: str | None,
+        at: datetime,
+        provenance: Provenance | None,
+    ) -> list[Change]:
+        """Apply ``decide``'s mutations to ``keys`` in one serialised transaction."""
+        wanted = list(dict.fromkeys(keys))
+
+        async def work(conn: _Conn) -> list[Change]:
+            await self._lock_counter(conn)
+            ns = await self._load_namespace(conn, namespace)
+            if ns is None:
+                raise NamespaceNotFoundError(f"no namespace {namespace!r}")
+            current: dict[str, StoredDocument | None] = dict.fromkeys(wanted)
+            for row in await conn.fetch(
+                f"SELECT {_DOC_COLUMNS} FROM state_documents"
+                " WHERE namespace = $1 AND key = any($2::text[])",
+                namespace,
+                wanted,
+            ):
+                current[row["key"]] = _document(row)
+            mutations = list(decide(ns, current))
+            if not mutations:
+                return []
+            check_mutations(mutations, current)
+            request_id = None
+            if provenance is not None:
+                request_id = await conn.fetchval(
+                    "INSERT INTO state_requests (method, target_uri, headers, body, signer,"
+                    " received_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    provenance.method,
+                    provenance.target_uri,
+                    encode_headers(provenance.headers),
+                    provenance.body,
+                    provenance.signer,
+                    provenance.received_at,
+                )
+            first = await self._advance(conn, len(mutations))
+            return await self._apply(conn, first, ns, current, mutations, writer, at, request_id)
+
+        return await self._write(work)
+
+    async def expire(self, now: datetime, limit: int = 500) -> list[Change]:
+        """Turn up to ``limit`` documents whose TTL ended by ``now`` into tombstones."""
+        pool = self._require_pool()
+        due = await pool.fetchval(
+            "SELECT 1 FROM state_documents WHERE expires_at <= $1 AND value IS NOT NULL LIMIT 1",
+            now,
+        )
+        if due is None:
+            return []
+
+        async def work(conn: _Conn) -> list[Change]:
+            await self._lock_counter(conn)
+            rows = await conn.fetch(
+                f"SELECT {_DOC_COLUMNS} FROM state_documents WHERE expires_at <= $1"
+                " AND value IS NOT NULL ORDER BY namespace, key LIMIT $2",
+                now,
+                limit,
+            )
+            by_namespace: dict[str, dict[str, StoredDocument | None]] = {}
+            for row in rows:
+                doc = _document(row)
+                by_namespace.setdefault(doc.namespace, {})[doc.key] = doc
+            changes: list[Change] = []
+            for name, current in sorted(by_namespace.items()):
+                ns = await self._load_namespace(conn, name)
+                assert ns is not None
+                mutations = [Mutation(key, ChangeKind.EXPIRE, None) for key in sorted(current)]
+                first = await self._advance(conn, len(mutations))
+                changes += await self._apply(conn, first, ns, current, mutations, None, now, None)
+            return changes
+
+        return await self._write(work)
+
+    # -- the change log --------------------------------------------------------------
+
+    async def history(self, namespace: str, key: str, after_rev: int, limit: int) -> list[Change]:
+        """Return a key's changes above ``after_rev`` in order, with their provenance."""
+        rows = await self._require_pool().fetch(
+            f"SELECT {_CHANGE_COLUMNS}, {_REQUEST_COLUMNS} FROM state_changes c"
+            " LEFT JOIN state_requests r ON r.id = c.request_id"
+            " WHERE c.namespace = $1 AND c.key = $2 AND c.rev > $3 ORDER BY c.rev LIMIT $4",
+            namespace,
+            key,
+            after_rev,
+            min(limit, MAX_PAGE),
+        )
+        return [_change(row, with_request=True) for row in rows]
+
+    async def changes_since(
+        self, namespace: str, prefix: str, after_rev: int, limit: int
+    ) -> list[Change]:
+        """Return the namespace's changes under ``prefix`` above ``after_rev`` in order."""
+        rows = await self._require_pool().fetch(
+            f"SELECT {_CHANGE_COLUMNS} FROM state_changes c WHERE c.namespace = $1"
+            " AND c.rev > $2 AND c.key >= $3 AND c.key < $4 ORDER BY c.rev LIMIT $5",
+            namespace,
+            after_rev,
+            prefix,
+            prefix_upper_bound(prefix),
+            min(limit, MAX_PAGE),
+        )
+        return [_change(row) for row in rows]
+
+    async def last_rev(self) -> int:
+        """Return the highest committed revision."""
+        value = await self._require_pool().fetchval(
+            "SELECT value FROM state_rev_counter WHERE id = 1"
+        )
+        return int(value)
+
+    async def wait_for_change(self, after_rev: int, timeout: float) -> bool:
+        """Wait for a revision above ``after_rev``: woken by NOTIFY from any replica."""
+        await self._ensure_listener()
+        return await wait_for_seq(
+            self.last_rev, self._signal, after_rev, timeout, self._poll_interval
+        )
