@@ -34,6 +34,7 @@ from .routes import agents, feed, fetch, health, search, wellknown
 from .routes.openapi import problem_responses
 from .settings import RegistrySettings, load_or_create_key
 from .signing import RequestAuthenticator, ResponseSigningMiddleware
+from .state import StateRuntime, install_state
 from .storage.base import AgentStore, StoreInputError
 from .sweeper import LeaseSweeper
 
@@ -153,11 +154,13 @@ def create_app(
         address_limiter=TokenBucketLimiter(settings.rate_per_address, settings.burst_per_address),
         version=REGISTRY_VERSION,
     )
+    state = StateRuntime.for_registry(settings, ctx.authenticator)  # shared state, same DB
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_store:
             await ctx.store.open()
+        await state.open()
         sweeper = LeaseSweeper(
             ctx.store, settings.sweep_interval_seconds, clock=utcnow, metrics=metrics
         )
@@ -180,6 +183,7 @@ def create_app(
             if advertiser is not None:
                 await advertiser.close()
             await sweeper.stop()
+            await state.close()
             if owns_store:
                 await ctx.store.close()
 
@@ -196,6 +200,7 @@ def create_app(
     app.state.settings = settings
     for module in (agents, fetch, search, feed, wellknown, health):
         app.include_router(module.router)
+    install_state(app, state)
     _install_problem_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Added innermost first: Starlette wraps each new middleware around the previous ones.
