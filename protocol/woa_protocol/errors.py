@@ -27,6 +27,7 @@ __all__ = [
     "SignatureReplayedError",
     "ValidationFailedError",
     "WoaError",
+    "register",
 ]
 
 PROBLEM_BASE = "urn:woa:problem:"
