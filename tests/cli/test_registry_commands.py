@@ -86,6 +86,7 @@ def registry_url(tmp_path: Path) -> Iterator[str]:
         ["agents", "search"],
         ["agents", "show"],
         ["discover"],
+        ["bench", "registry"],
     ],
 )
 def test_help(command: list[str]) -> None:
