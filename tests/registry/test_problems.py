@@ -86,6 +86,11 @@ def _card_missing_name() -> dict[str, Any]:
     return {"card": sign_card({k: v for k, v in card.items() if k != "signatures"}, VICTIM)}
 
 
+def _with_member(value: str) -> bytes:
+    text = json.dumps({"card": make_card(VICTIM, name="Changed")})
+    return text.replace('"version": "1.0.0"', f'"version": "1.0.0", "x": {value}').encode()
+
+
 CASES = [
     Case(
         "unsigned",
@@ -200,6 +205,27 @@ CASES = [
         401,
         "invalid-card-signature",
         _put(_tampered_card()),
+        pytest.mark.req("REG-015"),
+    ),
+    Case(
+        "card number without a JCS form",
+        422,
+        "not-canonicalizable",
+        _put(raw=_with_member("1e400")),
+        pytest.mark.req("REG-015"),
+    ),
+    Case(
+        "card integer beyond I-JSON",
+        422,
+        "not-canonicalizable",
+        _put(raw=_with_member("123456789012345678901234567890")),
+        pytest.mark.req("REG-015"),
+    ),
+    Case(
+        "card nested too deeply",
+        422,
+        "not-canonicalizable",
+        _put(raw=_with_member("[" * 300 + "]" * 300)),
         pytest.mark.req("REG-015"),
     ),
     Case(
