@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from woa_protocol import (
     DigestMismatchError,
@@ -16,7 +19,7 @@ from woa_protocol import (
 from woa_protocol.httpsig import parse_signatures
 from woa_registry.signing import sign_unbound_response, target_uri, verify_unbound_response
 
-from ._support import REGISTRY_KEY, put_agent, signed
+from ._support import BASE, REGISTRY_KEY, make_card, put_agent, signed
 
 
 def _response(r: httpx.Response, *, bind: bool) -> HttpResponse:
@@ -105,3 +108,23 @@ def test_target_uri_uses_raw_path_and_public_url() -> None:
     assert (
         target_uri(scope, "https://public.example/") == "https://public.example/v1/agents/a%20b?x=1"
     )
+
+
+@pytest.mark.req("REG-010")
+async def test_behind_a_proxy_signatures_cover_the_public_url(
+    make_app: Callable[..., FastAPI],
+) -> None:
+    app = make_app(public_url="https://public.example")
+    key = SigningKey.generate()
+    path = f"/v1/agents/{key.did}"
+    body = {"card": make_card(key)}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http,
+    ):
+        content, headers = signed(key, "PUT", path, body)  # signed for the internal URL
+        refused = await http.put(path, content=content, headers=headers)
+        assert refused.json()["type"] == "urn:woa:problem:signature-invalid"
+        content, headers = signed(key, "PUT", path, body, base="https://public.example")
+        accepted = await http.put(path, content=content, headers=headers)
+        assert accepted.status_code == 201, accepted.text
