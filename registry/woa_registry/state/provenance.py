@@ -109,8 +109,10 @@ def verify_history_entry(
         accepted = _epoch(str(request["receivedAt"]))
     except (KeyError, AttributeError, TypeError, ValueError, binascii.Error) as exc:
         raise HistoryVerificationError(f"malformed request record: {exc}") from exc
-    guard = ReplayGuard(policy, clock=lambda: accepted)
-    verified = MessageVerifier(replay_guard=guard).verify_request(message)
+    verifier = MessageVerifier()
+    # Set after construction: MessageVerifier(replay_guard=g) ignores an empty guard (falsy).
+    verifier.replay_guard = ReplayGuard(policy, clock=lambda: accepted)
+    verified = verifier.verify_request(message)
     if verified.did != entry.get("writer") or verified.did != request.get("signer"):
         raise HistoryVerificationError(
             f"signed by {verified.did}, but the entry names writer {entry.get('writer')}"
