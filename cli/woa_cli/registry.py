@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ._console import console, fail
 
-__all__ = ["agents_app", "discover", "register_commands", "registry_app"]
+__all__ = ["agents_app", "discover", "register_commands", "registry_app", "run_stack"]
 
 DEFAULT_REGISTRY_URL = "http://127.0.0.1:8470"
 
@@ -56,11 +56,6 @@ def serve(
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
     """Serve the registry (other settings: WOA_REGISTRY_* environment variables)."""
-    from pydantic import ValidationError
-
-    from woa_registry.server import serve as run_server
-    from woa_registry.settings import RegistrySettings
-
     given: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -70,8 +65,22 @@ def serve(
         "allow_url_registration": allow_url_registration,
         "mdns_enabled": mdns,
     }
+    _serve({k: v for k, v in given.items() if v is not None}, log_level)
+
+
+def run_stack() -> None:
+    """Start the registry on the embedded default (SQLite, 127.0.0.1:8470, mDNS on loopback)."""
+    _serve({"mdns_enabled": True}, "info")
+
+
+def _serve(overrides: dict[str, Any], log_level: str) -> None:
+    from pydantic import ValidationError
+
+    from woa_registry.server import serve as run_server
+    from woa_registry.settings import RegistrySettings
+
     try:
-        settings = RegistrySettings(**{k: v for k, v in given.items() if v is not None})
+        settings = RegistrySettings(**overrides)
     except ValidationError as exc:
         fail(f"invalid settings: {exc}")
     if settings.database_url.startswith("sqlite:///"):
@@ -79,10 +88,13 @@ def serve(
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def ready(actual: RegistrySettings) -> None:
-        typer.echo(f"woa registry listening on {actual.base_url}", err=False)
+        typer.echo(f"woa registry listening on {actual.base_url}")
         console.print(f"database {actual.database_url}  key {actual.key_file}", soft_wrap=True)
 
-    run_server(settings, on_ready=ready, log_level=log_level)
+    try:
+        run_server(settings, on_ready=ready, log_level=log_level)
+    except OSError as exc:
+        fail(f"cannot listen on {settings.host}:{settings.port}: {exc}")
 
 
 def _run(coro: Any) -> Any:

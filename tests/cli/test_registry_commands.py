@@ -166,3 +166,19 @@ def test_discover_on_loopback() -> None:
     services = [s for s in json.loads(result.output) if s["properties"].get("did") == key.did]
     assert services[0]["url"] == "http://127.0.0.1:18471/v1"
     assert services[0]["kind"] == "registry"
+
+
+def test_serve_on_a_busy_port_fails_cleanly(tmp_path: Path) -> None:
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        result = runner.invoke(
+            app,
+            ["registry", "serve", "--port", str(busy.getsockname()[1]), "--no-mdns",
+             "--database-url", f"sqlite:///{tmp_path}/r.db", "--key-file", str(tmp_path / "k.pem")],
+        )  # fmt: skip
+    finally:
+        busy.close()
+    assert result.exit_code == 1
+    assert "cannot listen" in result.output

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from woa_protocol import SigningKey
-from woa_registry import RegistryClient, RegistryError
+from woa_registry import RegistryClient, RegistryError, discover
 
 from ._support import make_card
 
@@ -24,11 +24,15 @@ CLI = [sys.executable, "-c", "from woa_cli.main import app; app()"]
 class ServeProcess:
     """``woa registry serve`` on a free port; the URL is read from its first output line."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, command: list[str] | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WOA_REGISTRY_")}
         env["WOA_REGISTRY_SWEEP_INTERVAL_SECONDS"] = "3600"
+        env["WOA_REGISTRY_DATABASE_URL"] = f"sqlite:///{tmp}/registry.db"
+        env["WOA_REGISTRY_KEY_FILE"] = str(tmp / "key.pem")
+        env["WOA_REGISTRY_PORT"] = "0"
         self.proc = subprocess.Popen(
-            [
+            command
+            or [
                 *CLI,
                 "registry",
                 "serve",
@@ -176,3 +180,22 @@ async def test_sigkill_during_writes_loses_no_acknowledged_registration(
         stored = {a["did"] async for a in reader.search_all(limit=100)}
     missing = set(acknowledged) - stored
     assert not missing, f"{len(missing)} acknowledged registrations lost"
+
+
+@pytest.mark.req("REG-090")
+async def test_woa_run_starts_the_registry_on_the_embedded_default(
+    tmp_path: Path, serve: list[ServeProcess]
+) -> None:
+    process = ServeProcess(tmp_path, [*CLI, "run"])  # settings from WOA_REGISTRY_* (port 0)
+    serve.append(process)
+    await process.ready()
+    assert process.url.startswith("http://127.0.0.1:")
+    async with RegistryClient(process.url, None) as client:
+        description = await client.describe()
+    assert (tmp_path / "registry.db").exists()
+    # `woa run` advertises over mDNS, on loopback only since it listens there
+    port = int(process.url.rsplit(":", 1)[1])
+    found = await discover(
+        timeout=8, interfaces=["127.0.0.1"], types=(description["mdnsServiceType"],), stop_when=1
+    )
+    assert [s.properties["did"] for s in found if s.port == port] == [description["did"]]
