@@ -1,0 +1,160 @@
+"""Watch over WebSocket against a live server: order, exactly once, resume, access control."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from woa_protocol import SigningKey
+from woa_registry.state import StateClient, StateClientError, WatchEvent
+
+from .._support import REGISTRY_KEY, LiveServer
+from ._support import NS
+
+
+@pytest.fixture
+async def server(live_server: Callable[..., LiveServer]) -> LiveServer:
+    return live_server(rate_per_address=0, rate_per_did=0)
+
+
+@pytest.fixture
+async def clients(server: LiveServer) -> AsyncIterator[Callable[[SigningKey | None], StateClient]]:
+    made: list[StateClient] = []
+
+    def build(key: SigningKey | None) -> StateClient:
+        c = StateClient(server.url, key, registry_did=REGISTRY_KEY.did)
+        made.append(c)
+        return c
+
+    yield build
+    for c in made:
+        await c.aclose()
+
+
+async def collect(
+    client: StateClient,
+    count: int,
+    *,
+    ready: asyncio.Event,
+    **kwargs: Any,
+) -> list[WatchEvent]:
+    events: list[WatchEvent] = []
+    async for event in client.watch(NS, ready=ready, **kwargs):
+        events.append(event)
+        if len(events) == count:
+            break
+    return events
+
+
+async def started(task: asyncio.Task[Any], ready: asyncio.Event) -> None:
+    waiter = asyncio.create_task(ready.wait())
+    done, _ = await asyncio.wait({task, waiter}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    if task in done:
+        task.result()
+    assert ready.is_set(), "watcher never subscribed"
+
+
+@pytest.mark.req("STATE-040")
+async def test_watchers_get_every_change_once_in_order(
+    clients: Callable[[SigningKey | None], StateClient], owner: SigningKey, writer: SigningKey
+) -> None:
+    admin = clients(owner)
+    await admin.put_namespace(NS, writers=[writer.did])
+    await admin.put(NS, "before", 0, create=True)  # committed before the watch: not sent
+    writers = [admin, clients(writer)]
+    per_writer = 12
+    total = 2 * per_writer
+    plan_count = sum(1 for i in range(per_writer) if i % 2 == 0) * 2
+    everything, plans = asyncio.Event(), asyncio.Event()
+    all_task = asyncio.create_task(collect(admin, total, ready=everything))
+    plan_task = asyncio.create_task(
+        collect(clients(writer), plan_count, ready=plans, prefix="plan/")
+    )
+    await started(all_task, everything)
+    await started(plan_task, plans)
+
+    async def write(index: int, client: StateClient) -> None:
+        for n in range(per_writer):
+            key = f"plan/{index}-{n}" if n % 2 == 0 else f"notes/{index}-{n}"
+            await client.put(NS, key, {"n": n}, create=True)
+
+    await asyncio.gather(*(write(i, c) for i, c in enumerate(writers)))
+    got_all = await asyncio.wait_for(all_task, 20)
+    got_plans = await asyncio.wait_for(plan_task, 20)
+    logged = await admin.history(NS, "before")
+    assert len(logged) == 1
+    revs = [e.rev for e in got_all]
+    assert revs == sorted(set(revs))
+    assert len(revs) == total
+    assert revs[0] == logged[0]["rev"] + 1  # nothing before the watch, nothing skipped after
+    assert revs == list(range(revs[0], revs[0] + total))
+    assert [e.rev for e in got_plans] == [e.rev for e in got_all if e.key.startswith("plan/")]
+    by_key = {e.key: e for e in got_all}
+    assert by_key["plan/1-0"].writer == writer.did
+    assert by_key["plan/1-0"].value == {"n": 0}
+
+
+@pytest.mark.req("STATE-040")
+async def test_reconnecting_watcher_loses_and_repeats_nothing(
+    clients: Callable[[SigningKey | None], StateClient], owner: SigningKey
+) -> None:
+    admin = clients(owner)
+    await admin.put_namespace(NS)
+    await admin.put(NS, "k", 0, create=True)
+    first_ready = asyncio.Event()
+    first = asyncio.create_task(collect(admin, 3, ready=first_ready, since=0))
+    await started(first, first_ready)
+    for version in range(1, 6):
+        await admin.put(NS, "k", version, if_match=version)
+    received = await asyncio.wait_for(first, 20)  # disconnects after 3 of 6 changes
+    # More changes while no one watches; then resume after the last revision received.
+    for version in range(6, 9):
+        await admin.put(NS, "k", version, if_match=version)
+    resumed_ready = asyncio.Event()
+    rest = await asyncio.wait_for(
+        collect(admin, 6, ready=resumed_ready, since=received[-1].rev), 20
+    )
+    values = [e.value for e in received + rest]
+    assert values == list(range(9))
+    assert [e.version for e in received + rest] == list(range(1, 10))
+
+
+@pytest.mark.req("STATE-041")
+async def test_watch_access_control(
+    clients: Callable[[SigningKey | None], StateClient],
+    owner: SigningKey,
+    writer: SigningKey,
+    stranger: SigningKey,
+) -> None:
+    admin = clients(owner)
+    await admin.put_namespace(NS, readers=[writer.did])
+
+    async def refusal(client: StateClient, namespace: str = NS, **kwargs: Any) -> int:
+        with pytest.raises(StateClientError) as info:
+            async for _ in client.watch(namespace, reconnect=False, **kwargs):
+                pass
+        return info.value.status
+
+    assert await refusal(clients(None)) == 403
+    assert await refusal(clients(stranger)) == 403
+    assert await refusal(admin, "nowhere") == 404
+    assert await refusal(admin, prefix="bad prefix") == 400
+    # A handshake whose signature was made for another URL does not verify.
+    forged = clients(writer)
+    forged._handshake_headers = lambda url: StateClient._handshake_headers(  # type: ignore[method-assign]
+        forged, url.replace(NS, "other")
+    )
+    assert await refusal(forged) == 401
+    ready = asyncio.Event()
+    task = asyncio.create_task(collect(clients(writer), 1, ready=ready))
+    await started(task, ready)
+    await admin.put(NS, "seen", True, create=True)
+    (event,) = await asyncio.wait_for(task, 20)
+    assert (event.key, event.value, event.op) == ("seen", True, "put")
+    with contextlib.suppress(asyncio.CancelledError):
+        task.cancel()
