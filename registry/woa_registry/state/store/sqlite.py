@@ -14,12 +14,11 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-
-import aiosqlite
 
 from ...storage._shared import ChangeSignal, wait_for_seq
 from ...storage.base import StoreInputError
@@ -127,6 +126,153 @@ def _change(row: Sequence[Any], with_request: bool = False) -> Change:
     )
 
 
+class _Connection:
+    """One sqlite3 connection living in its own thread; work runs there in one call.
+
+    Why not aiosqlite here (the registry's store uses it): every statement through aiosqlite
+    is a separate hop to its thread and back to the event loop, and a write transaction has
+    about ten statements. Under load each hop waits behind other requests' CPU work while
+    the database's write lock is held, which stretches the serialised section several
+    times over. Running a whole transaction as one function in the connection's thread
+    keeps that section as short as SQLite itself makes it.
+    """
+
+    def __init__(self, path: Path, busy_ms: int, *, query_only: bool) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="woa-state-db")
+        self._path = path
+        self._busy_ms = busy_ms
+        self._query_only = query_only
+        self._db: sqlite3.Connection | None = None
+
+    def _open(self) -> None:
+        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True)
+        try:
+            db.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA synchronous = FULL")
+            if self._query_only:
+                db.execute("PRAGMA query_only = ON")
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+
+    def _call(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        if self._db is None:
+            raise RuntimeError("the state store is not open: call open() first")
+        return work(self._db)
+
+    async def open(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._open)
+
+    async def run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``work`` in the connection's thread, to the end even if the caller is cancelled."""
+        future = asyncio.get_running_loop().run_in_executor(self._executor, self._call, work)
+        return await asyncio.shield(future)
+
+    async def close(self) -> None:
+        def close() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, close)
+        self._executor.shutdown(wait=True)
+
+
+def _transaction(
+    db: sqlite3.Connection, begin: str, work: Callable[[sqlite3.Connection], _T]
+) -> _T:
+    db.execute(begin)
+    try:
+        result = work(db)
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _load_namespace(db: sqlite3.Connection, name: str) -> Namespace | None:
+    row = db.execute(
+        f"SELECT {_NS_COLUMNS} FROM state_namespaces WHERE name = ?", (name,)
+    ).fetchone()
+    return None if row is None else _namespace(row)
+
+
+def _apply(
+    db: sqlite3.Connection,
+    namespace: Namespace,
+    current: dict[str, StoredDocument | None],
+    mutations: Sequence[Mutation],
+    writer: str | None,
+    at: datetime,
+    request_id: int | None,
+) -> list[Change]:
+    (last,) = db.execute(
+        "UPDATE state_rev_counter SET value = value + ? WHERE id = 1 RETURNING value",
+        (len(mutations),),
+    ).fetchone()
+    first = last - len(mutations) + 1
+    changes: list[Change] = []
+    doc_rows = []
+    change_rows = []
+    for i, mutation in enumerate(mutations):
+        old = current.get(mutation.key)
+        version = (old.version if old is not None else 0) + 1
+        rev = first + i
+        expires = _micros_or_none(mutation.expires_at)
+        doc_rows.append(
+            (
+                namespace.name,
+                mutation.key,
+                mutation.value_json,
+                version,
+                writer,
+                _micros(at),
+                expires,
+                rev,
+            )
+        )
+        change_rows.append(
+            (rev, namespace.name, mutation.key, version, mutation.kind.value, mutation.value_json,
+             writer, _micros(at), expires, request_id)
+        )  # fmt: skip
+        changes.append(
+            Change(
+                rev=rev,
+                namespace=namespace.name,
+                key=mutation.key,
+                version=version,
+                kind=mutation.kind,
+                value=decode_value(mutation.value_json),
+                writer=writer,
+                at=at,
+                expires_at=mutation.expires_at,
+            )
+        )
+    db.executemany(
+        f"INSERT INTO state_documents ({_DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
+        " version = excluded.version, writer = excluded.writer,"
+        " updated_at = excluded.updated_at, expires_at = excluded.expires_at,"
+        " rev = excluded.rev",
+        doc_rows,
+    )
+    db.executemany(
+        "INSERT INTO state_changes (rev, namespace, key, version, kind, value, writer,"
+        " at, expires_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        change_rows,
+    )
+    usage = usage_after(namespace, current, mutations)
+    db.execute(
+        "UPDATE state_namespaces SET bytes_used = ?, document_count = ? WHERE name = ?",
+        (usage.bytes_used, usage.document_count, namespace.name),
+    )
+    return changes
+
+
 class SqliteStateStore(StateStore):
     """State store in one SQLite file (WAL, ``synchronous=FULL``), usually the registry's."""
 
@@ -144,10 +290,8 @@ class SqliteStateStore(StateStore):
         self._path = Path(text)
         self._busy_ms = int(busy_timeout * 1000)
         self._poll_interval = poll_interval
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
-        self._read_lock = asyncio.Lock()
+        self._writer: _Connection | None = None
+        self._reader: _Connection | None = None
         self._signal = ChangeSignal()
 
     @property
@@ -155,122 +299,61 @@ class SqliteStateStore(StateStore):
         """The database file."""
         return self._path
 
-    async def _connect(self) -> aiosqlite.Connection:
-        db = await aiosqlite.connect(self._path, isolation_level=None)
-        try:
-            await db.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-            await db.execute("PRAGMA foreign_keys = ON")
-            await db.execute("PRAGMA synchronous = FULL")
-        except BaseException:
-            await db.close()
-            raise
-        return db
-
     async def open(self) -> None:
         """Open the file (created if missing), switch it to WAL and apply migrations."""
         if self._writer is not None:
             return
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await self._connect()
+        writer = _Connection(self._path, self._busy_ms, query_only=False)
         try:
-            rows = await writer.execute_fetchall("PRAGMA journal_mode = WAL")
-            mode = next(iter(rows))[0]
+            await writer.open()
+            mode = await writer.run(
+                lambda db: db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            )
             if str(mode).lower() != "wal":
                 raise RuntimeError(f"SQLite refused WAL mode for {self._path} (got {mode!r})")
-            await self._migrate(writer)
-            reader = await self._connect()
-            await reader.execute("PRAGMA query_only = ON")
+            await writer.run(lambda db: _transaction(db, "BEGIN IMMEDIATE", _migrate))
+            reader = _Connection(self._path, self._busy_ms, query_only=True)
+            await reader.open()
         except BaseException:
             await writer.close()
             raise
         self._writer, self._reader = writer, reader
 
-    async def _migrate(self, db: aiosqlite.Connection) -> None:
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            await db.execute(SQLITE_STATE_VERSION_TABLE)
-            rows = await db.execute_fetchall(
-                "SELECT coalesce(max(version), 0) FROM state_schema_version"
-            )
-            current = next(iter(rows))[0]
-            for step in pending(SQLITE_STATE_MIGRATIONS, current):
-                for statement in step.statements:
-                    await db.execute(statement)
-                await db.execute(
-                    "INSERT INTO state_schema_version (version, description, applied_at)"
-                    " VALUES (?, ?, ?)",
-                    (step.version, step.description, datetime.now(UTC).isoformat()),
-                )
-            await db.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                await db.execute("ROLLBACK")
-            raise
-
     async def close(self) -> None:
         """Close both connections; the store can be opened again."""
-        async with self._write_lock, self._read_lock:
-            for db in (self._reader, self._writer):
-                if db is not None:
-                    await db.close()
-            self._writer = self._reader = None
+        writer, reader = self._writer, self._reader
+        self._writer = self._reader = None
+        for conn in (reader, writer):
+            if conn is not None:
+                await conn.close()
 
-    def _require(self, db: aiosqlite.Connection | None) -> aiosqlite.Connection:
-        if db is None:
+    def _require(self, conn: _Connection | None) -> _Connection:
+        if conn is None:
             raise RuntimeError("the state store is not open: call open() first")
-        return db
+        return conn
 
-    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
-        """Run ``work`` in one ``BEGIN IMMEDIATE`` transaction, to the end even if cancelled."""
+    async def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``work`` in one ``BEGIN IMMEDIATE`` transaction in the writer's thread."""
+        result = await self._require(self._writer).run(
+            lambda db: _transaction(db, "BEGIN IMMEDIATE", work)
+        )
+        self._signal.fire()
+        return result
 
-        async def run() -> _T:
-            async with self._write_lock:
-                db = self._require(self._writer)
-                await db.execute("BEGIN IMMEDIATE")
-                try:
-                    result = await work(db)
-                    await db.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        await db.execute("ROLLBACK")
-                    raise
-            self._signal.fire()
-            return result
-
-        return await asyncio.shield(run())
-
-    async def _read(self, work: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
+    async def _read(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         """Run ``work`` in one read transaction (a consistent snapshot)."""
-
-        async def run() -> _T:
-            async with self._read_lock:
-                db = self._require(self._reader)
-                await db.execute("BEGIN")
-                try:
-                    return await work(db)
-                finally:
-                    await db.execute("COMMIT")
-
-        return await asyncio.shield(run())
+        return await self._require(self._reader).run(lambda db: _transaction(db, "BEGIN", work))
 
     # -- namespaces ------------------------------------------------------------------
-
-    @staticmethod
-    async def _load_namespace(db: aiosqlite.Connection, name: str) -> Namespace | None:
-        rows = list(
-            await db.execute_fetchall(
-                f"SELECT {_NS_COLUMNS} FROM state_namespaces WHERE name = ?", (name,)
-            )
-        )
-        return _namespace(rows[0]) if rows else None
 
     async def put_namespace(
         self, name: str, decide: DecideNamespace, now: datetime
     ) -> tuple[Namespace, bool]:
         """Create or update a namespace atomically; return it and whether it was created."""
 
-        async def work(db: aiosqlite.Connection) -> tuple[Namespace, bool]:
-            current = await self._load_namespace(db, name)
+        def work(db: sqlite3.Connection) -> tuple[Namespace, bool]:
+            current = _load_namespace(db, name)
             wanted = decide(current)
             acl = wanted.acl
             values = (
@@ -279,21 +362,20 @@ class SqliteStateStore(StateStore):
                 encode_dids(acl.readers),
                 int(acl.public_read),
                 wanted.context_id,
-                _micros(now),
             )
             if current is None:
-                await db.execute(
+                db.execute(
                     f"INSERT INTO state_namespaces ({_NS_COLUMNS})"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
-                    (name, *values[:5], _micros(now), _micros(now)),
+                    (name, *values, _micros(now), _micros(now)),
                 )
             else:
-                await db.execute(
+                db.execute(
                     "UPDATE state_namespaces SET owner = ?, writers = ?, readers = ?,"
                     " public_read = ?, context_id = ?, updated_at = ? WHERE name = ?",
-                    (*values, name),
+                    (*values, _micros(now), name),
                 )
-            stored = await self._load_namespace(db, name)
+            stored = _load_namespace(db, name)
             assert stored is not None
             return stored, current is None
 
@@ -301,16 +383,16 @@ class SqliteStateStore(StateStore):
 
     async def get_namespace(self, name: str) -> Namespace | None:
         """Return the namespace, or None."""
-        return await self._read(lambda db: self._load_namespace(db, name))
+        return await self._read(lambda db: _load_namespace(db, name))
 
     async def namespaces_for_context(self, context_id: str) -> list[Namespace]:
         """Return the namespaces tied to an A2A contextId, by name."""
         rows = await self._read(
-            lambda db: db.execute_fetchall(
+            lambda db: db.execute(
                 f"SELECT {_NS_COLUMNS} FROM state_namespaces WHERE context_id = ?"
                 " ORDER BY name LIMIT ?",
                 (context_id, MAX_PAGE),
-            )
+            ).fetchall()
         )
         return [_namespace(row) for row in rows]
 
@@ -318,15 +400,13 @@ class SqliteStateStore(StateStore):
 
     async def read(self, namespace: str, key: str) -> StoredDocument | None:
         """Return the stored row of a key (live, expired or tombstone), or None."""
-        rows = list(
-            await self._read(
-                lambda db: db.execute_fetchall(
-                    f"SELECT {_DOC_COLUMNS} FROM state_documents WHERE namespace = ? AND key = ?",
-                    (namespace, key),
-                )
-            )
+        row = await self._read(
+            lambda db: db.execute(
+                f"SELECT {_DOC_COLUMNS} FROM state_documents WHERE namespace = ? AND key = ?",
+                (namespace, key),
+            ).fetchone()
         )
-        return _document(rows[0]) if rows else None
+        return None if row is None else _document(row)
 
     async def list_live(
         self, namespace: str, prefix: str, after: str | None, limit: int, now: datetime
@@ -335,87 +415,14 @@ class SqliteStateStore(StateStore):
         low = prefix if after is None or after < prefix else after
         op = ">=" if after is None or after < prefix else ">"
         rows = await self._read(
-            lambda db: db.execute_fetchall(
+            lambda db: db.execute(
                 f"SELECT {_DOC_COLUMNS} FROM state_documents WHERE namespace = ?"
                 f" AND key {op} ? AND key < ? AND value IS NOT NULL"
                 " AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?",
                 (namespace, low, prefix_upper_bound(prefix), _micros(now), min(limit, MAX_PAGE)),
-            )
+            ).fetchall()
         )
         return [_document(row) for row in rows]
-
-    @staticmethod
-    async def _apply(
-        db: aiosqlite.Connection,
-        namespace: Namespace,
-        current: dict[str, StoredDocument | None],
-        mutations: Sequence[Mutation],
-        writer: str | None,
-        at: datetime,
-        request_id: int | None,
-    ) -> list[Change]:
-        rows = await db.execute_fetchall(
-            "UPDATE state_rev_counter SET value = value + ? WHERE id = 1 RETURNING value",
-            (len(mutations),),
-        )
-        first = next(iter(rows))[0] - len(mutations) + 1
-        changes: list[Change] = []
-        for i, mutation in enumerate(mutations):
-            old = current.get(mutation.key)
-            version = (old.version if old is not None else 0) + 1
-            rev = first + i
-            await db.execute(
-                f"INSERT INTO state_documents ({_DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
-                " version = excluded.version, writer = excluded.writer,"
-                " updated_at = excluded.updated_at, expires_at = excluded.expires_at,"
-                " rev = excluded.rev",
-                (
-                    namespace.name,
-                    mutation.key,
-                    mutation.value_json,
-                    version,
-                    writer,
-                    _micros(at),
-                    _micros_or_none(mutation.expires_at),
-                    rev,
-                ),
-            )
-            await db.execute(
-                "INSERT INTO state_changes (rev, namespace, key, version, kind, value, writer,"
-                " at, expires_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    rev,
-                    namespace.name,
-                    mutation.key,
-                    version,
-                    mutation.kind.value,
-                    mutation.value_json,
-                    writer,
-                    _micros(at),
-                    _micros_or_none(mutation.expires_at),
-                    request_id,
-                ),
-            )
-            changes.append(
-                Change(
-                    rev=rev,
-                    namespace=namespace.name,
-                    key=mutation.key,
-                    version=version,
-                    kind=mutation.kind,
-                    value=decode_value(mutation.value_json),
-                    writer=writer,
-                    at=at,
-                    expires_at=mutation.expires_at,
-                )
-            )
-        usage = usage_after(namespace, current, mutations)
-        await db.execute(
-            "UPDATE state_namespaces SET bytes_used = ?, document_count = ? WHERE name = ?",
-            (usage.bytes_used, usage.document_count, namespace.name),
-        )
-        return changes
 
     async def write(
         self,
@@ -430,15 +437,15 @@ class SqliteStateStore(StateStore):
         """Apply ``decide``'s mutations to ``keys`` in one ``BEGIN IMMEDIATE`` transaction."""
         wanted = list(dict.fromkeys(keys))
 
-        async def work(db: aiosqlite.Connection) -> list[Change]:
-            ns = await self._load_namespace(db, namespace)
+        def work(db: sqlite3.Connection) -> list[Change]:
+            ns = _load_namespace(db, namespace)
             if ns is None:
                 raise NamespaceNotFoundError(f"no namespace {namespace!r}")
             current: dict[str, StoredDocument | None] = dict.fromkeys(wanted)
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ", ".join("?" * len(chunk))
-                for row in await db.execute_fetchall(
+                for row in db.execute(
                     f"SELECT {_DOC_COLUMNS} FROM state_documents"
                     f" WHERE namespace = ? AND key IN ({marks})",
                     (namespace, *chunk),
@@ -450,7 +457,7 @@ class SqliteStateStore(StateStore):
             check_mutations(mutations, current)
             request_id = None
             if provenance is not None:
-                cursor = await db.execute(
+                cursor = db.execute(
                     "INSERT INTO state_requests (method, target_uri, headers, body, signer,"
                     " received_at) VALUES (?, ?, ?, ?, ?, ?)",
                     (
@@ -463,7 +470,7 @@ class SqliteStateStore(StateStore):
                     ),
                 )
                 request_id = cursor.lastrowid
-            return await self._apply(db, ns, current, mutations, writer, at, request_id)
+            return _apply(db, ns, current, mutations, writer, at, request_id)
 
         return await self._write(work)
 
@@ -471,30 +478,30 @@ class SqliteStateStore(StateStore):
         """Turn up to ``limit`` documents whose TTL ended by ``now`` into tombstones."""
         cutoff = _micros(now)
         due = await self._read(
-            lambda db: db.execute_fetchall(
+            lambda db: db.execute(
                 "SELECT 1 FROM state_documents WHERE expires_at <= ? AND value IS NOT NULL LIMIT 1",
                 (cutoff,),
-            )
+            ).fetchone()
         )
-        if not list(due):
+        if due is None:
             return []
 
-        async def work(db: aiosqlite.Connection) -> list[Change]:
-            rows = await db.execute_fetchall(
+        def work(db: sqlite3.Connection) -> list[Change]:
+            rows = db.execute(
                 f"SELECT {_DOC_COLUMNS} FROM state_documents WHERE expires_at <= ?"
                 " AND value IS NOT NULL ORDER BY namespace, key LIMIT ?",
                 (cutoff, limit),
-            )
+            ).fetchall()
             by_namespace: dict[str, dict[str, StoredDocument | None]] = {}
             for row in rows:
                 doc = _document(row)
                 by_namespace.setdefault(doc.namespace, {})[doc.key] = doc
             changes: list[Change] = []
             for name, current in sorted(by_namespace.items()):
-                ns = await self._load_namespace(db, name)
+                ns = _load_namespace(db, name)
                 assert ns is not None
                 mutations = [Mutation(key, ChangeKind.EXPIRE, None) for key in sorted(current)]
-                changes += await self._apply(db, ns, current, mutations, None, now, None)
+                changes += _apply(db, ns, current, mutations, None, now, None)
             return changes
 
         return await self._write(work)
@@ -504,12 +511,12 @@ class SqliteStateStore(StateStore):
     async def history(self, namespace: str, key: str, after_rev: int, limit: int) -> list[Change]:
         """Return a key's changes above ``after_rev`` in order, with their provenance."""
         rows = await self._read(
-            lambda db: db.execute_fetchall(
+            lambda db: db.execute(
                 f"SELECT {_CHANGE_COLUMNS}, {_REQUEST_COLUMNS} FROM state_changes c"
                 " LEFT JOIN state_requests r ON r.id = c.request_id"
                 " WHERE c.namespace = ? AND c.key = ? AND c.rev > ? ORDER BY c.rev LIMIT ?",
                 (namespace, key, after_rev, min(limit, MAX_PAGE)),
-            )
+            ).fetchall()
         )
         return [_change(row, with_request=True) for row in rows]
 
@@ -518,23 +525,35 @@ class SqliteStateStore(StateStore):
     ) -> list[Change]:
         """Return the namespace's changes under ``prefix`` above ``after_rev`` in order."""
         rows = await self._read(
-            lambda db: db.execute_fetchall(
+            lambda db: db.execute(
                 f"SELECT {_CHANGE_COLUMNS} FROM state_changes c WHERE c.namespace = ?"
                 " AND c.rev > ? AND c.key >= ? AND c.key < ? ORDER BY c.rev LIMIT ?",
                 (namespace, after_rev, prefix, prefix_upper_bound(prefix), min(limit, MAX_PAGE)),
-            )
+            ).fetchall()
         )
         return [_change(row) for row in rows]
 
     async def last_rev(self) -> int:
         """Return the highest committed revision."""
-        rows = await self._read(
-            lambda db: db.execute_fetchall("SELECT value FROM state_rev_counter WHERE id = 1")
+        row = await self._read(
+            lambda db: db.execute("SELECT value FROM state_rev_counter WHERE id = 1").fetchone()
         )
-        return int(next(iter(rows))[0])
+        return int(row[0])
 
     async def wait_for_change(self, after_rev: int, timeout: float) -> bool:
         """Wait for a revision above ``after_rev``: woken by local writes, polling for others."""
         return await wait_for_seq(
             self.last_rev, self._signal, after_rev, timeout, self._poll_interval
+        )
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    db.execute(SQLITE_STATE_VERSION_TABLE)
+    (current,) = db.execute("SELECT coalesce(max(version), 0) FROM state_schema_version").fetchone()
+    for step in pending(SQLITE_STATE_MIGRATIONS, current):
+        for statement in step.statements:
+            db.execute(statement)
+        db.execute(
+            "INSERT INTO state_schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+            (step.version, step.description, datetime.now(UTC).isoformat()),
         )
