@@ -2,12 +2,13 @@
 
 Ordering and visibility rules across replicas (the same scheme as the registry's store):
 
-* Every write transaction first takes the row lock of the one-row ``state_rev_counter``
-  (``UPDATE ... RETURNING``) and holds it to COMMIT. Writers are therefore serialised,
+* Every write transaction starts with ``BEGIN; SELECT ... FROM state_rev_counter FOR UPDATE``
+  (one round trip) and holds that row lock to COMMIT. Writers are therefore serialised,
   revisions are gapless and increase in commit order, and because the lock is taken before
   anything is read, each read-check-write (compare-and-set, patch, batch) sees the latest
-  committed state under READ COMMITTED: per-key linearizability.
-* A failed precondition raises inside the transaction, so the counter update rolls back too.
+  committed state under READ COMMITTED: per-key linearizability. The write itself is one
+  statement (data-modifying CTEs), so the lock is held for three round trips and COMMIT.
+* A failed precondition raises inside the transaction, which rolls back.
 * Each write calls ``pg_notify`` on a channel named after the schema; every replica LISTENs
   on a dedicated connection and wakes its watchers at COMMIT. A slow poll remains as a
   safety net for a lost listener connection.
@@ -103,6 +104,19 @@ def _document(row: asyncpg.Record) -> StoredDocument:
         updated_at=row["updated_at"].astimezone(UTC),
         expires_at=_utc(row["expires_at"]),
         rev=row["rev"],
+    )
+
+
+def _document_prefixed(row: asyncpg.Record) -> StoredDocument:
+    return StoredDocument(
+        namespace=row["d_namespace"],
+        key=row["d_key"],
+        value_json=row["d_value"],
+        version=row["d_version"],
+        writer=row["d_writer"],
+        updated_at=row["d_updated_at"].astimezone(UTC),
+        expires_at=_utc(row["d_expires_at"]),
+        rev=row["d_rev"],
     )
 
 
@@ -254,12 +268,27 @@ class PostgresStateStore(StateStore):
         return self._pool
 
     async def _write(self, work: Callable[[_Conn], Awaitable[_T]]) -> _T:
-        """Run ``work`` in one transaction, to the end even if the caller is cancelled."""
+        """Run ``work`` in one transaction holding the writers' lock (the counter row).
+
+        BEGIN and the lock go out as one simple query (one round trip); ``work`` runs once
+        the lock is held, so every statement it makes sees the latest committed state. The
+        transaction runs to the end even if the caller is cancelled.
+        """
         pool = self._require_pool()
 
         async def run() -> _T:
-            async with pool.acquire() as conn, conn.transaction():
-                result = await work(conn)
+            async with pool.acquire() as conn:
+                await conn.execute(
+                    "BEGIN ISOLATION LEVEL READ COMMITTED;"
+                    " SELECT value FROM state_rev_counter WHERE id = 1 FOR UPDATE"
+                )
+                try:
+                    result = await work(conn)
+                except BaseException:
+                    with contextlib.suppress(OSError, asyncpg.PostgresError):
+                        await conn.execute("ROLLBACK")
+                    raise
+                await conn.execute("COMMIT")
             self._signal.fire()
             return result
 
@@ -282,7 +311,6 @@ class PostgresStateStore(StateStore):
         """Create or update a namespace atomically; return it and whether it was created."""
 
         async def work(conn: _Conn) -> tuple[Namespace, bool]:
-            await conn.execute("SELECT value FROM state_rev_counter WHERE id = 1 FOR UPDATE")
             current = await self._load_namespace(conn, name)
             wanted = decide(current)
             acl = wanted.acl
@@ -360,20 +388,25 @@ class PostgresStateStore(StateStore):
     async def _apply(
         self,
         conn: _Conn,
-        first_rev: int,
+        last_rev: int,
         namespace: Namespace,
         current: dict[str, StoredDocument | None],
         mutations: Sequence[Mutation],
         writer: str | None,
         at: datetime,
-        request_id: int | None,
+        provenance: Provenance | None,
     ) -> list[Change]:
+        """Write everything in one statement (data-modifying CTEs): one round trip.
+
+        The caller holds the counter lock and read ``last_rev`` under it, so the new
+        revisions are known here; the statement also advances the counter and notifies.
+        """
         changes: list[Change] = []
         for i, mutation in enumerate(mutations):
             old = current.get(mutation.key)
             changes.append(
                 Change(
-                    rev=first_rev + i,
+                    rev=last_rev + 1 + i,
                     namespace=namespace.name,
                     key=mutation.key,
                     version=(old.version if old is not None else 0) + 1,
@@ -384,62 +417,58 @@ class PostgresStateStore(StateStore):
                     expires_at=mutation.expires_at,
                 )
             )
-        columns = (
-            [c.key for c in changes],
-            [m.value_json for m in mutations],
-            [c.version for c in changes],
-            [m.expires_at for m in mutations],
-            [c.rev for c in changes],
-            [m.kind.value for m in mutations],
-        )
+        usage = usage_after(namespace, current, mutations)
+        has_request = provenance is not None
         await conn.execute(
-            f"INSERT INTO state_documents ({_DOC_COLUMNS})"
+            "WITH req AS ("
+            " INSERT INTO state_requests (method, target_uri, headers, body, signer, received_at)"
+            " SELECT $11, $12, $13, $14, $15, $16 WHERE $10 RETURNING id),"
+            " counter AS (UPDATE state_rev_counter SET value = $17 WHERE id = 1),"
+            " docs AS ("
+            f" INSERT INTO state_documents ({_DOC_COLUMNS})"
             " SELECT $1, k, v, ver, $7, $8, e, r FROM unnest($2::text[], $3::text[],"
             " $4::bigint[], $5::timestamptz[], $6::bigint[]) AS u(k, v, ver, e, r)"
             " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
             " version = excluded.version, writer = excluded.writer,"
             " updated_at = excluded.updated_at, expires_at = excluded.expires_at,"
-            " rev = excluded.rev",
-            namespace.name,
-            *columns[:5],
-            writer,
-            at,
-        )
-        await conn.execute(
-            "INSERT INTO state_changes (rev, namespace, key, version, kind, value, writer, at,"
+            " rev = excluded.rev),"
+            " changes AS ("
+            " INSERT INTO state_changes (rev, namespace, key, version, kind, value, writer, at,"
             " expires_at, request_id)"
-            " SELECT r, $1, k, ver, kind, v, $7, $8, e, $9 FROM unnest($2::text[], $3::text[],"
-            " $4::bigint[], $5::timestamptz[], $6::bigint[], $10::text[])"
-            " AS u(k, v, ver, e, r, kind)",
+            " SELECT r, $1, k, ver, kind, v, $7, $8, e, (SELECT id FROM req)"
+            " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[],"
+            " $6::bigint[], $9::text[]) AS u(k, v, ver, e, r, kind)),"
+            " usage AS (UPDATE state_namespaces SET bytes_used = $18, document_count = $19"
+            " WHERE name = $1)"
+            " SELECT pg_notify($20, $21)",
             namespace.name,
-            *columns[:5],
+            [c.key for c in changes],
+            [m.value_json for m in mutations],
+            [c.version for c in changes],
+            [m.expires_at for m in mutations],
+            [c.rev for c in changes],
             writer,
             at,
-            request_id,
-            columns[5],
-        )
-        usage = usage_after(namespace, current, mutations)
-        await conn.execute(
-            "UPDATE state_namespaces SET bytes_used = $2, document_count = $3 WHERE name = $1",
-            namespace.name,
+            [m.kind.value for m in mutations],
+            has_request,
+            provenance.method if provenance else None,
+            provenance.target_uri if provenance else None,
+            encode_headers(provenance.headers) if provenance else None,
+            provenance.body if provenance else None,
+            provenance.signer if provenance else None,
+            provenance.received_at if provenance else None,
+            changes[-1].rev,
             usage.bytes_used,
             usage.document_count,
+            self._channel,
+            str(changes[-1].rev),
         )
-        await conn.execute("SELECT pg_notify($1, $2)", self._channel, str(changes[-1].rev))
         return changes
 
-    async def _lock_counter(self, conn: _Conn) -> int:
-        """Take the writers' lock (the counter row); return the last committed revision."""
-        return int(
-            await conn.fetchval("SELECT value FROM state_rev_counter WHERE id = 1 FOR UPDATE")
-        )
-
     @staticmethod
-    async def _advance(conn: _Conn, count: int) -> int:
-        last = await conn.fetchval(
-            "UPDATE state_rev_counter SET value = value + $1 WHERE id = 1 RETURNING value", count
-        )
-        return int(last) - count + 1
+    async def _last_rev_locked(conn: _Conn) -> int:
+        """The last committed revision (the caller holds the writers' lock)."""
+        return int(await conn.fetchval("SELECT value FROM state_rev_counter WHERE id = 1"))
 
     async def write(
         self,
@@ -451,40 +480,38 @@ class PostgresStateStore(StateStore):
         at: datetime,
         provenance: Provenance | None,
     ) -> list[Change]:
-        """Apply ``decide``'s mutations to ``keys`` in one serialised transaction."""
+        """Apply ``decide``'s mutations to ``keys`` in one serialised transaction.
+
+        Four round trips: BEGIN with the counter lock, one read of the namespace with the
+        named documents and the last revision, one write statement, COMMIT.
+        """
         wanted = list(dict.fromkeys(keys))
 
         async def work(conn: _Conn) -> list[Change]:
-            await self._lock_counter(conn)
-            ns = await self._load_namespace(conn, namespace)
-            if ns is None:
-                raise NamespaceNotFoundError(f"no namespace {namespace!r}")
-            current: dict[str, StoredDocument | None] = dict.fromkeys(wanted)
-            for row in await conn.fetch(
-                f"SELECT {_DOC_COLUMNS} FROM state_documents"
-                " WHERE namespace = $1 AND key = any($2::text[])",
+            rows = await conn.fetch(
+                f"SELECT {', '.join('n.' + c.strip() for c in _NS_COLUMNS.split(','))},"
+                " (SELECT value FROM state_rev_counter WHERE id = 1) AS last_rev,"
+                " d.namespace AS d_namespace, d.key AS d_key, d.value AS d_value,"
+                " d.version AS d_version, d.writer AS d_writer, d.updated_at AS d_updated_at,"
+                " d.expires_at AS d_expires_at, d.rev AS d_rev"
+                " FROM state_namespaces n LEFT JOIN state_documents d"
+                " ON d.namespace = n.name AND d.key = any($2::text[]) WHERE n.name = $1",
                 namespace,
                 wanted,
-            ):
-                current[row["key"]] = _document(row)
+            )
+            if not rows:
+                raise NamespaceNotFoundError(f"no namespace {namespace!r}")
+            ns = _namespace(rows[0])
+            last_rev = int(rows[0]["last_rev"])
+            current: dict[str, StoredDocument | None] = dict.fromkeys(wanted)
+            for row in rows:
+                if row["d_key"] is not None:
+                    current[row["d_key"]] = _document_prefixed(row)
             mutations = list(decide(ns, current))
             if not mutations:
                 return []
             check_mutations(mutations, current)
-            request_id = None
-            if provenance is not None:
-                request_id = await conn.fetchval(
-                    "INSERT INTO state_requests (method, target_uri, headers, body, signer,"
-                    " received_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                    provenance.method,
-                    provenance.target_uri,
-                    encode_headers(provenance.headers),
-                    provenance.body,
-                    provenance.signer,
-                    provenance.received_at,
-                )
-            first = await self._advance(conn, len(mutations))
-            return await self._apply(conn, first, ns, current, mutations, writer, at, request_id)
+            return await self._apply(conn, last_rev, ns, current, mutations, writer, at, provenance)
 
         return await self._write(work)
 
@@ -499,7 +526,7 @@ class PostgresStateStore(StateStore):
             return []
 
         async def work(conn: _Conn) -> list[Change]:
-            await self._lock_counter(conn)
+            last_rev = await self._last_rev_locked(conn)
             rows = await conn.fetch(
                 f"SELECT {_DOC_COLUMNS} FROM state_documents WHERE expires_at <= $1"
                 " AND value IS NOT NULL ORDER BY namespace, key LIMIT $2",
@@ -515,8 +542,10 @@ class PostgresStateStore(StateStore):
                 ns = await self._load_namespace(conn, name)
                 assert ns is not None
                 mutations = [Mutation(key, ChangeKind.EXPIRE, None) for key in sorted(current)]
-                first = await self._advance(conn, len(mutations))
-                changes += await self._apply(conn, first, ns, current, mutations, None, now, None)
+                changes += await self._apply(
+                    conn, last_rev, ns, current, mutations, None, now, None
+                )
+                last_rev = changes[-1].rev
             return changes
 
         return await self._write(work)
