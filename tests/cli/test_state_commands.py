@@ -62,6 +62,11 @@ def test_help(command: str) -> None:
     assert "Usage" in woa("state", command, "--help")
 
 
+def test_bench_state_is_registered() -> None:
+    out = woa("bench", "state", "--help")
+    assert "signed no-op" in out
+
+
 @pytest.mark.req("STATE-012")
 @pytest.mark.req("STATE-032")
 def test_put_get_patch_watch_history(registry_url: str, key_file: Path) -> None:

@@ -519,3 +519,37 @@ async def test_whoami_echoes_the_verified_signer(client_for: Clients, owner: Sig
     with pytest.raises(StateClientError) as info:
         await client_for(None).whoami()
     assert info.value.status == 401
+
+
+@pytest.mark.req("STATE-017")
+async def test_the_sweeper_records_expiry(
+    monkeypatch: pytest.MonkeyPatch, state_settings: Any, owner: SigningKey
+) -> None:
+    from woa_registry import create_app
+
+    from .._support import BASE, REGISTRY_KEY, wait_until
+
+    monkeypatch.setenv("WOA_STATE_SWEEP_INTERVAL_SECONDS", "0.05")
+    app = create_app(state_settings, key=REGISTRY_KEY)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with StateClient(BASE, owner, transport=transport) as client:
+            await client.put_namespace(NS)
+            await client.put(NS, "short", "lived", create=True, ttl=1)
+            await client.put(NS, "long", "lived", create=True, ttl=3600)
+
+            async def expired() -> bool:
+                entries = await client.history(NS, "short")
+                return bool(entries[-1]["op"] == "expire")
+
+            await wait_until(expired, timeout=15)
+            entries = await client.history(NS, "short")
+            assert [(e["version"], e["op"], e["writer"]) for e in entries] == [
+                (1, "put", owner.did),
+                (2, "expire", None),
+            ]
+            assert "request" not in entries[1]
+            assert (await client.get(NS, "long"))["version"] == 1
+            with pytest.raises(StateClientError) as info:
+                await client.get(NS, "short")
+            assert info.value.status == 404
