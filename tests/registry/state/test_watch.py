@@ -158,3 +158,46 @@ async def test_watch_access_control(
     assert (event.key, event.value, event.op) == ("seen", True, "put")
     with contextlib.suppress(asyncio.CancelledError):
         task.cancel()
+
+
+@pytest.mark.req("STATE-042")
+async def test_watchers_on_every_replica_see_every_change(
+    live_server: Callable[..., LiveServer], postgres_dsn: str, owner: SigningKey
+) -> None:
+    import uuid
+
+    import asyncpg
+
+    schema = f"woa_state_r{uuid.uuid4().hex[:12]}"
+    url = f"{postgres_dsn}?schema={schema}"
+    replicas: list[LiveServer] = []
+    try:
+        replicas += [
+            live_server(rate_per_address=0, rate_per_did=0, database_url=url) for _ in range(2)
+        ]
+        clients = [StateClient(r.url, owner, registry_did=REGISTRY_KEY.did) for r in replicas]
+        try:
+            await clients[0].put_namespace(NS)
+            readies = [asyncio.Event(), asyncio.Event()]
+            watchers = [
+                asyncio.create_task(collect(c, 10, ready=ready))
+                for c, ready in zip(clients, readies, strict=True)
+            ]
+            for task, ready in zip(watchers, readies, strict=True):
+                await started(task, ready)
+            for n in range(10):  # alternate the replica that takes the write
+                await clients[n % 2].put(NS, f"k{n}", n, create=True)
+            seen = [await asyncio.wait_for(w, 20) for w in watchers]
+            assert [e.key for e in seen[0]] == [f"k{n}" for n in range(10)]
+            assert [e.rev for e in seen[0]] == [e.rev for e in seen[1]]
+        finally:
+            for c in clients:
+                await c.aclose()
+    finally:
+        for replica in replicas:
+            await asyncio.to_thread(replica.stop)
+        conn = await asyncpg.connect(postgres_dsn)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await conn.close()
