@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sys
 import typing
 from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
@@ -53,10 +54,12 @@ __all__ = ["Agent", "RunningAgent"]
 H = TypeVar("H", bound=Handler)
 
 
-def _model_of(handler: Callable[..., Any], which: str) -> type[BaseModel] | None:
+def _model_of(
+    handler: Callable[..., Any], which: str, localns: dict[str, Any]
+) -> type[BaseModel] | None:
     hints = getattr(handler, "__annotations__", {})
     with contextlib.suppress(NameError, TypeError):
-        hints = typing.get_type_hints(handler)
+        hints = typing.get_type_hints(handler, localns=localns)
     if which == "input":
         for name, hint in hints.items():
             if name != "return" and isinstance(hint, type) and issubclass(hint, BaseModel):
@@ -136,13 +139,14 @@ class Agent:
         output_modalities: Collection[Modality | str] = (Modality.DATA,),
     ) -> Callable[[H], H]:
         """Declare a skill; input/output models default to the handler's annotations."""
+        localns = dict(sys._getframe(1).f_locals)  # models defined next to the handler
 
         def register(handler: H) -> H:
             skill_id = id or handler.__name__
             if skill_id in self.skills:
                 raise ValueError(f"skill {skill_id!r} is declared twice")
-            in_model = input or _model_of(handler, "input")
-            out_model = output or _model_of(handler, "output")
+            in_model = input or _model_of(handler, "input", localns)
+            out_model = output or _model_of(handler, "output", localns)
             if in_model is None or out_model is None:
                 raise TypeError(
                     f"skill {skill_id!r}: give input=/output= pydantic models or annotate "

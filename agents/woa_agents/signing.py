@@ -74,16 +74,16 @@ class SignaturePolicy:
 
     def check(self, did: str | None) -> None:
         """Raise :class:`RpcError` (-32051, HTTP 403) when ``did`` may not call."""
-        if did is None:
-            if self.require_signatures or self.allow is not None:
-                raise _unauthenticated(MissingSignatureError("this agent requires signed requests"))
+        if did is None and self.require_signatures:
+            raise _unauthenticated(MissingSignatureError("this agent requires signed requests"))
+        if did is None and self.allow is None:
             return
-        if did in self.deny or (self.allow is not None and did not in self.allow):
+        if did is None or did in self.deny or (self.allow is not None and did not in self.allow):
             raise RpcError(
                 JsonRpcCode.FORBIDDEN,
-                f"caller {did} is not allowed to call this agent",
+                f"caller {did or '(unsigned)'} is not allowed to call this agent",
                 reason="CALLER_NOT_ALLOWED",
-                metadata={"did": did},
+                metadata={"did": did or ""},
                 http_status=403,
             )
 

@@ -213,6 +213,11 @@ class TaskRunner:
             )
         finally:
             current_trace.reset(token)
+            if not run.settled.is_set():  # a bug above must not leave waiters hanging
+                log.error("task %s ended without settling", run.task.id)
+                run.settled.set()
+                for queue in run.subscribers:
+                    queue.put_nowait(None)
 
     @staticmethod
     def _output(skill: Skill, output: Any) -> Any:

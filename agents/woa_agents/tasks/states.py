@@ -26,7 +26,15 @@ TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
         }
     ),
     _S.WORKING: frozenset(
-        {_S.WORKING, _S.INPUT_REQUIRED, _S.AUTH_REQUIRED, _S.COMPLETED, _S.FAILED, _S.CANCELED}
+        {
+            _S.WORKING,
+            _S.INPUT_REQUIRED,
+            _S.AUTH_REQUIRED,
+            _S.COMPLETED,
+            _S.FAILED,
+            _S.CANCELED,
+            _S.REJECTED,
+        }
     ),
     _S.INPUT_REQUIRED: frozenset({_S.WORKING, _S.COMPLETED, _S.FAILED, _S.CANCELED}),
     _S.AUTH_REQUIRED: frozenset({_S.WORKING, _S.FAILED, _S.CANCELED}),
