@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
@@ -145,6 +147,122 @@ def _change(row: asyncpg.Record, with_request: bool = False) -> Change:
     )
 
 
+_GROUP_MAX = 64
+"""Most writes committed by one group transaction."""
+
+
+def _retrieve(future: asyncio.Future[list[Change]]) -> None:
+    """Mark a write's exception as seen even if its caller was cancelled meanwhile."""
+    if not future.cancelled():
+        future.exception()
+
+
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
+    """Transpose row tuples into one list per column (for ``unnest``)."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+@dataclass
+class _Pending:
+    """A write waiting for the next group commit."""
+
+    namespace: str
+    keys: list[str]
+    decide: Decide
+    writer: str | None
+    at: datetime
+    provenance: Provenance | None
+    future: asyncio.Future[list[Change]]
+
+
+@dataclass
+class _Batch:
+    """Rows staged by the writes of one transaction, and the state they leave behind."""
+
+    last_rev: int
+    namespaces: dict[str, Namespace] = field(default_factory=dict)
+    view: dict[tuple[str, str], StoredDocument | None] = field(default_factory=dict)
+    requests: list[tuple[object, ...]] = field(default_factory=list)
+    documents: dict[tuple[str, str], tuple[object, ...]] = field(default_factory=dict)
+    changes: list[tuple[object, ...]] = field(default_factory=list)
+    usage: list[tuple[object, ...]] = field(default_factory=list)
+
+    def stage(
+        self,
+        namespace: Namespace,
+        current: dict[str, StoredDocument | None],
+        mutations: Sequence[Mutation],
+        writer: str | None,
+        at: datetime,
+        provenance: Provenance | None,
+    ) -> list[Change]:
+        """Number the mutations, stage their rows, update the view; return the changes."""
+        if not mutations:
+            return []
+        request_id = None
+        if provenance is not None:
+            request_id = self.last_rev + 1  # the first revision it caused: unique
+            self.requests.append(
+                (
+                    request_id,
+                    provenance.method,
+                    provenance.target_uri,
+                    encode_headers(provenance.headers),
+                    provenance.body,
+                    provenance.signer,
+                    provenance.received_at,
+                )
+            )
+        changes: list[Change] = []
+        for mutation in mutations:
+            old = current.get(mutation.key)
+            self.last_rev += 1
+            version = (old.version if old is not None else 0) + 1
+            where = (namespace.name, mutation.key)
+            self.documents[where] = (
+                namespace.name, mutation.key, mutation.value_json, version, writer, at,
+                mutation.expires_at, self.last_rev,
+            )  # fmt: skip
+            self.changes.append(
+                (
+                    self.last_rev, namespace.name, mutation.key, version, mutation.kind.value,
+                    mutation.value_json, writer, at, mutation.expires_at, request_id,
+                )
+            )  # fmt: skip
+            self.view[where] = StoredDocument(
+                namespace=namespace.name,
+                key=mutation.key,
+                value_json=mutation.value_json,
+                version=version,
+                writer=writer,
+                updated_at=at,
+                expires_at=mutation.expires_at,
+                rev=self.last_rev,
+            )
+            changes.append(
+                Change(
+                    rev=self.last_rev,
+                    namespace=namespace.name,
+                    key=mutation.key,
+                    version=version,
+                    kind=mutation.kind,
+                    value=decode_value(mutation.value_json),
+                    writer=writer,
+                    at=at,
+                    expires_at=mutation.expires_at,
+                )
+            )
+        usage = usage_after(namespace, current, mutations)
+        self.namespaces[namespace.name] = replace(
+            namespace, bytes_used=usage.bytes_used, document_count=usage.document_count
+        )
+        self.usage = [u for u in self.usage if u[0] != namespace.name]
+        self.usage.append((namespace.name, usage.bytes_used, usage.document_count))
+        return changes
+
+
 class PostgresStateStore(StateStore):
     """State store in a PostgreSQL schema, shared safely by several registry replicas.
 
@@ -179,6 +297,8 @@ class PostgresStateStore(StateStore):
         self._listener: asyncpg.Connection | None = None
         self._listener_lock = asyncio.Lock()
         self._signal = ChangeSignal()
+        self._queue: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     @property
     def schema(self) -> str:
@@ -252,7 +372,10 @@ class PostgresStateStore(StateStore):
                 await self._start_listener()
 
     async def close(self) -> None:
-        """Stop listening and close the pool; the store can be opened again."""
+        """Finish queued writes, stop listening and close the pool; it can be opened again."""
+        if self._flusher is not None:
+            await asyncio.wait([self._flusher])
+            self._flusher = None
         listener, self._listener = self._listener, None
         if listener is not None and not listener.is_closed():
             with contextlib.suppress(OSError, asyncpg.PostgresError):
@@ -385,85 +508,44 @@ class PostgresStateStore(StateStore):
         )
         return [_document(row) for row in rows]
 
-    async def _apply(
-        self,
-        conn: _Conn,
-        last_rev: int,
-        namespace: Namespace,
-        current: dict[str, StoredDocument | None],
-        mutations: Sequence[Mutation],
-        writer: str | None,
-        at: datetime,
-        provenance: Provenance | None,
-    ) -> list[Change]:
-        """Write everything in one statement (data-modifying CTEs): one round trip.
+    async def _write_batch(self, conn: _Conn, batch: _Batch) -> None:
+        """Write a staged batch in one statement (data-modifying CTEs): one round trip.
 
-        The caller holds the counter lock and read ``last_rev`` under it, so the new
-        revisions are known here; the statement also advances the counter and notifies.
+        The caller holds the writers' lock; the statement also advances the counter to the
+        batch's last revision and notifies every replica.
         """
-        changes: list[Change] = []
-        for i, mutation in enumerate(mutations):
-            old = current.get(mutation.key)
-            changes.append(
-                Change(
-                    rev=last_rev + 1 + i,
-                    namespace=namespace.name,
-                    key=mutation.key,
-                    version=(old.version if old is not None else 0) + 1,
-                    kind=mutation.kind,
-                    value=decode_value(mutation.value_json),
-                    writer=writer,
-                    at=at,
-                    expires_at=mutation.expires_at,
-                )
-            )
-        usage = usage_after(namespace, current, mutations)
-        has_request = provenance is not None
+        docs = list(batch.documents.values())
         await conn.execute(
             "WITH req AS ("
-            " INSERT INTO state_requests (method, target_uri, headers, body, signer, received_at)"
-            " SELECT $11, $12, $13, $14, $15, $16 WHERE $10 RETURNING id),"
-            " counter AS (UPDATE state_rev_counter SET value = $17 WHERE id = 1),"
+            " INSERT INTO state_requests (id, method, target_uri, headers, body, signer,"
+            " received_at) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[],"
+            " $4::text[], $5::bytea[], $6::text[], $7::timestamptz[])),"
+            " counter AS (UPDATE state_rev_counter SET value = $8 WHERE id = 1),"
             " docs AS ("
             f" INSERT INTO state_documents ({_DOC_COLUMNS})"
-            " SELECT $1, k, v, ver, $7, $8, e, r FROM unnest($2::text[], $3::text[],"
-            " $4::bigint[], $5::timestamptz[], $6::bigint[]) AS u(k, v, ver, e, r)"
+            " SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[],"
+            " $13::text[], $14::timestamptz[], $15::timestamptz[], $16::bigint[])"
             " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
             " version = excluded.version, writer = excluded.writer,"
             " updated_at = excluded.updated_at, expires_at = excluded.expires_at,"
             " rev = excluded.rev),"
             " changes AS ("
             " INSERT INTO state_changes (rev, namespace, key, version, kind, value, writer, at,"
-            " expires_at, request_id)"
-            " SELECT r, $1, k, ver, kind, v, $7, $8, e, (SELECT id FROM req)"
-            " FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[],"
-            " $6::bigint[], $9::text[]) AS u(k, v, ver, e, r, kind)),"
-            " usage AS (UPDATE state_namespaces SET bytes_used = $18, document_count = $19"
-            " WHERE name = $1)"
-            " SELECT pg_notify($20, $21)",
-            namespace.name,
-            [c.key for c in changes],
-            [m.value_json for m in mutations],
-            [c.version for c in changes],
-            [m.expires_at for m in mutations],
-            [c.rev for c in changes],
-            writer,
-            at,
-            [m.kind.value for m in mutations],
-            has_request,
-            provenance.method if provenance else None,
-            provenance.target_uri if provenance else None,
-            encode_headers(provenance.headers) if provenance else None,
-            provenance.body if provenance else None,
-            provenance.signer if provenance else None,
-            provenance.received_at if provenance else None,
-            changes[-1].rev,
-            usage.bytes_used,
-            usage.document_count,
+            " expires_at, request_id) SELECT * FROM unnest($17::bigint[], $18::text[],"
+            " $19::text[], $20::bigint[], $21::text[], $22::text[], $23::text[],"
+            " $24::timestamptz[], $25::timestamptz[], $26::bigint[])),"
+            " usage AS (UPDATE state_namespaces n SET bytes_used = u.b, document_count = u.c"
+            " FROM unnest($27::text[], $28::bigint[], $29::bigint[]) AS u(name, b, c)"
+            " WHERE n.name = u.name)"
+            " SELECT pg_notify($30, $31)",
+            *_columns(batch.requests, 7),
+            batch.last_rev,
+            *_columns(docs, 8),
+            *_columns(batch.changes, 10),
+            *_columns(batch.usage, 3),
             self._channel,
-            str(changes[-1].rev),
+            str(batch.last_rev),
         )
-        return changes
 
     @staticmethod
     async def _last_rev_locked(conn: _Conn) -> int:
@@ -480,40 +562,90 @@ class PostgresStateStore(StateStore):
         at: datetime,
         provenance: Provenance | None,
     ) -> list[Change]:
-        """Apply ``decide``'s mutations to ``keys`` in one serialised transaction.
+        """Apply ``decide``'s mutations to ``keys`` atomically, in a group commit.
 
-        Four round trips: BEGIN with the counter lock, one read of the namespace with the
-        named documents and the last revision, one write statement, COMMIT.
+        Writes that arrive while a transaction is in flight are queued and committed
+        together by one transaction: one lock, one read, one write statement, one COMMIT
+        (so one WAL flush) for the whole group. Each write's ``decide`` runs in queue order
+        on the state its predecessors in the group left, exactly as if they had committed
+        one by one, and a write whose ``decide`` raises fails alone. If the transaction
+        itself fails, every write of the group fails and nothing of it is stored.
         """
-        wanted = list(dict.fromkeys(keys))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[Change]] = loop.create_future()
+        future.add_done_callback(_retrieve)
+        self._queue.append(
+            _Pending(namespace, list(dict.fromkeys(keys)), decide, writer, at, provenance, future)
+        )
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="woa-state-group-commit")
+        return await asyncio.shield(future)
 
-        async def work(conn: _Conn) -> list[Change]:
-            rows = await conn.fetch(
-                f"SELECT {', '.join('n.' + c.strip() for c in _NS_COLUMNS.split(','))},"
-                " (SELECT value FROM state_rev_counter WHERE id = 1) AS last_rev,"
-                " d.namespace AS d_namespace, d.key AS d_key, d.value AS d_value,"
-                " d.version AS d_version, d.writer AS d_writer, d.updated_at AS d_updated_at,"
-                " d.expires_at AS d_expires_at, d.rev AS d_rev"
-                " FROM state_namespaces n LEFT JOIN state_documents d"
-                " ON d.namespace = n.name AND d.key = any($2::text[]) WHERE n.name = $1",
-                namespace,
-                wanted,
+    async def _flush(self) -> None:
+        while self._queue:
+            group = self._queue[:_GROUP_MAX]
+            del self._queue[:_GROUP_MAX]
+            try:
+                outcomes = await self._write(functools.partial(self._commit_group, group=group))
+            except BaseException as exc:
+                error = exc if isinstance(exc, Exception) else RuntimeError("the store closed")
+                for item in group:
+                    if not item.future.done():
+                        item.future.set_exception(error)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for item, outcome in zip(group, outcomes, strict=True):
+                if item.future.done():
+                    continue
+                if isinstance(outcome, BaseException):
+                    item.future.set_exception(outcome)
+                else:
+                    item.future.set_result(outcome)
+
+    async def _commit_group(
+        self, conn: _Conn, group: list[_Pending]
+    ) -> list[list[Change] | Exception]:
+        names = sorted({item.namespace for item in group})
+        pairs = sorted({(item.namespace, key) for item in group for key in item.keys})
+        rows = await conn.fetch(
+            f"SELECT {', '.join('n.' + c.strip() for c in _NS_COLUMNS.split(','))},"
+            " (SELECT value FROM state_rev_counter WHERE id = 1) AS last_rev,"
+            " d.namespace AS d_namespace, d.key AS d_key, d.value AS d_value,"
+            " d.version AS d_version, d.writer AS d_writer, d.updated_at AS d_updated_at,"
+            " d.expires_at AS d_expires_at, d.rev AS d_rev"
+            " FROM state_namespaces n LEFT JOIN state_documents d ON d.namespace = n.name"
+            " AND (d.namespace, d.key) IN (SELECT * FROM unnest($2::text[], $3::text[]))"
+            " WHERE n.name = any($1::text[])",
+            names,
+            [ns for ns, _ in pairs],
+            [key for _, key in pairs],
+        )
+        last_rev = await self._last_rev_locked(conn) if not rows else int(rows[0]["last_rev"])
+        batch = _Batch(last_rev)
+        for row in rows:
+            batch.namespaces.setdefault(row["name"], _namespace(row))
+            if row["d_key"] is not None:
+                batch.view[(row["d_namespace"], row["d_key"])] = _document_prefixed(row)
+        outcomes: list[list[Change] | Exception] = []
+        for item in group:
+            ns = batch.namespaces.get(item.namespace)
+            if ns is None:
+                outcomes.append(NamespaceNotFoundError(f"no namespace {item.namespace!r}"))
+                continue
+            current = {key: batch.view.get((item.namespace, key)) for key in item.keys}
+            try:
+                mutations = list(item.decide(ns, current))
+                check_mutations(mutations, current)
+            except Exception as exc:
+                outcomes.append(exc)
+                continue
+            outcomes.append(
+                batch.stage(ns, current, mutations, item.writer, item.at, item.provenance)
             )
-            if not rows:
-                raise NamespaceNotFoundError(f"no namespace {namespace!r}")
-            ns = _namespace(rows[0])
-            last_rev = int(rows[0]["last_rev"])
-            current: dict[str, StoredDocument | None] = dict.fromkeys(wanted)
-            for row in rows:
-                if row["d_key"] is not None:
-                    current[row["d_key"]] = _document_prefixed(row)
-            mutations = list(decide(ns, current))
-            if not mutations:
-                return []
-            check_mutations(mutations, current)
-            return await self._apply(conn, last_rev, ns, current, mutations, writer, at, provenance)
-
-        return await self._write(work)
+        if batch.changes:
+            await self._write_batch(conn, batch)
+        return outcomes
 
     async def expire(self, now: datetime, limit: int = 500) -> list[Change]:
         """Turn up to ``limit`` documents whose TTL ended by ``now`` into tombstones."""
@@ -526,7 +658,7 @@ class PostgresStateStore(StateStore):
             return []
 
         async def work(conn: _Conn) -> list[Change]:
-            last_rev = await self._last_rev_locked(conn)
+            batch = _Batch(await self._last_rev_locked(conn))
             rows = await conn.fetch(
                 f"SELECT {_DOC_COLUMNS} FROM state_documents WHERE expires_at <= $1"
                 " AND value IS NOT NULL ORDER BY namespace, key LIMIT $2",
@@ -542,10 +674,9 @@ class PostgresStateStore(StateStore):
                 ns = await self._load_namespace(conn, name)
                 assert ns is not None
                 mutations = [Mutation(key, ChangeKind.EXPIRE, None) for key in sorted(current)]
-                changes += await self._apply(
-                    conn, last_rev, ns, current, mutations, None, now, None
-                )
-                last_rev = changes[-1].rev
+                changes += batch.stage(ns, current, mutations, None, now, None)
+            if changes:
+                await self._write_batch(conn, batch)
             return changes
 
         return await self._write(work)

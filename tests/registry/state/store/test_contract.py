@@ -342,3 +342,45 @@ async def test_reopening_is_idempotent(store_factory: StoreFactory) -> None:
     await make_namespace(StateService(first), OWNER, "shared")
     assert await second.get_namespace("shared") is not None
     await first.open()
+
+
+@pytest.mark.req("STATE-021")
+@pytest.mark.req("STATE-022")
+async def test_concurrent_writes_fail_alone_and_see_their_predecessors(
+    service: StateService, store: StateStore
+) -> None:
+    """Writes submitted together (a group commit on PostgreSQL) behave as if one by one."""
+    ops = [
+        [put("k", "created", create=True)],
+        [put("k", "second", version=1)],
+        [put("k", "rival", version=1)],
+        [put("k", "again", create=True)],
+        [put("other", 1, create=True), delete("missing", 1)],
+        [put("k", "third", version=2)],
+        [put("fresh", True, create=True)],
+    ]
+    results = await asyncio.gather(
+        *(service.apply(NS, o, OWNER.did) for o in ops), return_exceptions=True
+    )
+    outcome = ["ok" if isinstance(r, list) else type(r).__name__ for r in results]
+    # Submission order is commit order: the second write wins the race for version 1.
+    assert outcome == [
+        "ok",
+        "ok",
+        "VersionMismatchError",
+        "AlreadyExistsError",
+        "DocumentNotFoundError",
+        "ok",
+        "ok",
+    ]
+    doc = await service.get(NS, "k", OWNER.did)
+    assert (doc.value, doc.version) == ("third", 3)
+    assert await store.read(NS, "other") is None
+    history = await store.history(NS, "k", 0, 10)
+    assert [c.value for c in history] == ["created", "second", "third"]
+    revs = [c.rev for r in results if isinstance(r, list) for c in r]
+    assert revs == sorted(revs)
+    assert revs == list(range(revs[0], revs[0] + len(revs)))
+    ns = await store.get_namespace(NS)
+    assert ns is not None
+    assert ns.document_count == 2
