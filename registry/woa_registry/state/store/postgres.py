@@ -23,7 +23,6 @@ import contextlib
 import functools
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
@@ -38,17 +37,15 @@ from ...storage._shared import ChangeSignal, wait_for_seq
 from ...storage.base import StoreInputError
 from ...storage.migrations import pending
 from ..models import Acl, Change, ChangeKind, Namespace, Provenance, StoredDocument
-from ..problems import NamespaceNotFoundError
-from ._rows import decode_dids, decode_headers, decode_value, encode_dids, encode_headers
+from ._group import Batch, GroupCommitter, Outcome, Pending, columns, decide_group
+from ._rows import decode_dids, decode_headers, decode_value, encode_dids
 from .base import (
     MAX_PAGE,
     Decide,
     DecideNamespace,
     Mutation,
     StateStore,
-    check_mutations,
     prefix_upper_bound,
-    usage_after,
 )
 from .migrations import POSTGRES_STATE_MIGRATIONS, POSTGRES_STATE_VERSION_TABLE
 
@@ -147,122 +144,6 @@ def _change(row: asyncpg.Record, with_request: bool = False) -> Change:
     )
 
 
-_GROUP_MAX = 64
-"""Most writes committed by one group transaction."""
-
-
-def _retrieve(future: asyncio.Future[list[Change]]) -> None:
-    """Mark a write's exception as seen even if its caller was cancelled meanwhile."""
-    if not future.cancelled():
-        future.exception()
-
-
-def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
-    """Transpose row tuples into one list per column (for ``unnest``)."""
-    if not rows:
-        return [[] for _ in range(width)]
-    return [list(column) for column in zip(*rows, strict=True)]
-
-
-@dataclass
-class _Pending:
-    """A write waiting for the next group commit."""
-
-    namespace: str
-    keys: list[str]
-    decide: Decide
-    writer: str | None
-    at: datetime
-    provenance: Provenance | None
-    future: asyncio.Future[list[Change]]
-
-
-@dataclass
-class _Batch:
-    """Rows staged by the writes of one transaction, and the state they leave behind."""
-
-    last_rev: int
-    namespaces: dict[str, Namespace] = field(default_factory=dict)
-    view: dict[tuple[str, str], StoredDocument | None] = field(default_factory=dict)
-    requests: list[tuple[object, ...]] = field(default_factory=list)
-    documents: dict[tuple[str, str], tuple[object, ...]] = field(default_factory=dict)
-    changes: list[tuple[object, ...]] = field(default_factory=list)
-    usage: list[tuple[object, ...]] = field(default_factory=list)
-
-    def stage(
-        self,
-        namespace: Namespace,
-        current: dict[str, StoredDocument | None],
-        mutations: Sequence[Mutation],
-        writer: str | None,
-        at: datetime,
-        provenance: Provenance | None,
-    ) -> list[Change]:
-        """Number the mutations, stage their rows, update the view; return the changes."""
-        if not mutations:
-            return []
-        request_id = None
-        if provenance is not None:
-            request_id = self.last_rev + 1  # the first revision it caused: unique
-            self.requests.append(
-                (
-                    request_id,
-                    provenance.method,
-                    provenance.target_uri,
-                    encode_headers(provenance.headers),
-                    provenance.body,
-                    provenance.signer,
-                    provenance.received_at,
-                )
-            )
-        changes: list[Change] = []
-        for mutation in mutations:
-            old = current.get(mutation.key)
-            self.last_rev += 1
-            version = (old.version if old is not None else 0) + 1
-            where = (namespace.name, mutation.key)
-            self.documents[where] = (
-                namespace.name, mutation.key, mutation.value_json, version, writer, at,
-                mutation.expires_at, self.last_rev,
-            )  # fmt: skip
-            self.changes.append(
-                (
-                    self.last_rev, namespace.name, mutation.key, version, mutation.kind.value,
-                    mutation.value_json, writer, at, mutation.expires_at, request_id,
-                )
-            )  # fmt: skip
-            self.view[where] = StoredDocument(
-                namespace=namespace.name,
-                key=mutation.key,
-                value_json=mutation.value_json,
-                version=version,
-                writer=writer,
-                updated_at=at,
-                expires_at=mutation.expires_at,
-                rev=self.last_rev,
-            )
-            changes.append(
-                Change(
-                    rev=self.last_rev,
-                    namespace=namespace.name,
-                    key=mutation.key,
-                    version=version,
-                    kind=mutation.kind,
-                    value=decode_value(mutation.value_json),
-                    writer=writer,
-                    at=at,
-                    expires_at=mutation.expires_at,
-                )
-            )
-        usage = usage_after(namespace, current, mutations)
-        self.namespaces[namespace.name] = replace(
-            namespace, bytes_used=usage.bytes_used, document_count=usage.document_count
-        )
-        self.usage = [u for u in self.usage if u[0] != namespace.name]
-        self.usage.append((namespace.name, usage.bytes_used, usage.document_count))
-        return changes
-
-
 class PostgresStateStore(StateStore):
     """State store in a PostgreSQL schema, shared safely by several registry replicas.
 
@@ -297,8 +178,7 @@ class PostgresStateStore(StateStore):
         self._listener: asyncpg.Connection | None = None
         self._listener_lock = asyncio.Lock()
         self._signal = ChangeSignal()
-        self._queue: list[_Pending] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._committer = GroupCommitter(self._commit_group)
 
     @property
     def schema(self) -> str:
@@ -373,9 +253,7 @@ class PostgresStateStore(StateStore):
 
     async def close(self) -> None:
         """Finish queued writes, stop listening and close the pool; it can be opened again."""
-        if self._flusher is not None:
-            await asyncio.wait([self._flusher])
-            self._flusher = None
+        await self._committer.drain()
         listener, self._listener = self._listener, None
         if listener is not None and not listener.is_closed():
             with contextlib.suppress(OSError, asyncpg.PostgresError):
@@ -508,7 +386,7 @@ class PostgresStateStore(StateStore):
         )
         return [_document(row) for row in rows]
 
-    async def _write_batch(self, conn: _Conn, batch: _Batch) -> None:
+    async def _write_batch(self, conn: _Conn, batch: Batch) -> None:
         """Write a staged batch in one statement (data-modifying CTEs): one round trip.
 
         The caller holds the writers' lock; the statement also advances the counter to the
@@ -538,11 +416,11 @@ class PostgresStateStore(StateStore):
             " FROM unnest($27::text[], $28::bigint[], $29::bigint[]) AS u(name, b, c)"
             " WHERE n.name = u.name)"
             " SELECT pg_notify($30, $31)",
-            *_columns(batch.requests, 7),
+            *columns(batch.requests, 7),
             batch.last_rev,
-            *_columns(docs, 8),
-            *_columns(batch.changes, 10),
-            *_columns(batch.usage, 3),
+            *columns(docs, 8),
+            *columns(batch.changes, 10),
+            *columns(list(batch.usage.values()), 3),
             self._channel,
             str(batch.last_rev),
         )
@@ -564,48 +442,16 @@ class PostgresStateStore(StateStore):
     ) -> list[Change]:
         """Apply ``decide``'s mutations to ``keys`` atomically, in a group commit.
 
-        Writes that arrive while a transaction is in flight are queued and committed
-        together by one transaction: one lock, one read, one write statement, one COMMIT
-        (so one WAL flush) for the whole group. Each write's ``decide`` runs in queue order
-        on the state its predecessors in the group left, exactly as if they had committed
-        one by one, and a write whose ``decide`` raises fails alone. If the transaction
-        itself fails, every write of the group fails and nothing of it is stored.
+        One transaction per group (see ``_group``): BEGIN with the writers' lock, one read
+        of the namespaces with the named documents and the last revision, one write
+        statement, COMMIT.
         """
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[Change]] = loop.create_future()
-        future.add_done_callback(_retrieve)
-        self._queue.append(
-            _Pending(namespace, list(dict.fromkeys(keys)), decide, writer, at, provenance, future)
-        )
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name="woa-state-group-commit")
-        return await asyncio.shield(future)
+        return await self._committer.submit(namespace, keys, decide, writer, at, provenance)
 
-    async def _flush(self) -> None:
-        while self._queue:
-            group = self._queue[:_GROUP_MAX]
-            del self._queue[:_GROUP_MAX]
-            try:
-                outcomes = await self._write(functools.partial(self._commit_group, group=group))
-            except BaseException as exc:
-                error = exc if isinstance(exc, Exception) else RuntimeError("the store closed")
-                for item in group:
-                    if not item.future.done():
-                        item.future.set_exception(error)
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for item, outcome in zip(group, outcomes, strict=True):
-                if item.future.done():
-                    continue
-                if isinstance(outcome, BaseException):
-                    item.future.set_exception(outcome)
-                else:
-                    item.future.set_result(outcome)
+    async def _commit_group(self, group: list[Pending]) -> list[Outcome]:
+        return await self._write(functools.partial(self._decide_and_write, group=group))
 
-    async def _commit_group(
-        self, conn: _Conn, group: list[_Pending]
-    ) -> list[list[Change] | Exception]:
+    async def _decide_and_write(self, conn: _Conn, group: list[Pending]) -> list[Outcome]:
         names = sorted({item.namespace for item in group})
         pairs = sorted({(item.namespace, key) for item in group for key in item.keys})
         rows = await conn.fetch(
@@ -621,28 +467,13 @@ class PostgresStateStore(StateStore):
             [ns for ns, _ in pairs],
             [key for _, key in pairs],
         )
-        last_rev = await self._last_rev_locked(conn) if not rows else int(rows[0]["last_rev"])
-        batch = _Batch(last_rev)
+        last_rev = int(rows[0]["last_rev"]) if rows else await self._last_rev_locked(conn)
+        batch = Batch(last_rev)
         for row in rows:
             batch.namespaces.setdefault(row["name"], _namespace(row))
             if row["d_key"] is not None:
                 batch.view[(row["d_namespace"], row["d_key"])] = _document_prefixed(row)
-        outcomes: list[list[Change] | Exception] = []
-        for item in group:
-            ns = batch.namespaces.get(item.namespace)
-            if ns is None:
-                outcomes.append(NamespaceNotFoundError(f"no namespace {item.namespace!r}"))
-                continue
-            current = {key: batch.view.get((item.namespace, key)) for key in item.keys}
-            try:
-                mutations = list(item.decide(ns, current))
-                check_mutations(mutations, current)
-            except Exception as exc:
-                outcomes.append(exc)
-                continue
-            outcomes.append(
-                batch.stage(ns, current, mutations, item.writer, item.at, item.provenance)
-            )
+        outcomes = decide_group(batch, group)
         if batch.changes:
             await self._write_batch(conn, batch)
         return outcomes
@@ -658,7 +489,7 @@ class PostgresStateStore(StateStore):
             return []
 
         async def work(conn: _Conn) -> list[Change]:
-            batch = _Batch(await self._last_rev_locked(conn))
+            batch = Batch(await self._last_rev_locked(conn))
             rows = await conn.fetch(
                 f"SELECT {_DOC_COLUMNS} FROM state_documents WHERE expires_at <= $1"
                 " AND value IS NOT NULL ORDER BY namespace, key LIMIT $2",

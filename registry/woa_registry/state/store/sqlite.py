@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -24,17 +25,15 @@ from ...storage._shared import ChangeSignal, wait_for_seq
 from ...storage.base import StoreInputError
 from ...storage.migrations import pending
 from ..models import Acl, Change, ChangeKind, Namespace, Provenance, StoredDocument
-from ..problems import NamespaceNotFoundError
-from ._rows import decode_dids, decode_headers, decode_value, encode_dids, encode_headers
+from ._group import Batch, GroupCommitter, Outcome, Pending, decide_group
+from ._rows import decode_dids, decode_headers, decode_value, encode_dids
 from .base import (
     MAX_PAGE,
     Decide,
     DecideNamespace,
     Mutation,
     StateStore,
-    check_mutations,
     prefix_upper_bound,
-    usage_after,
 )
 from .migrations import SQLITE_STATE_MIGRATIONS, SQLITE_STATE_VERSION_TABLE
 
@@ -201,76 +200,63 @@ def _load_namespace(db: sqlite3.Connection, name: str) -> Namespace | None:
     return None if row is None else _namespace(row)
 
 
-def _apply(
-    db: sqlite3.Connection,
-    namespace: Namespace,
-    current: dict[str, StoredDocument | None],
-    mutations: Sequence[Mutation],
-    writer: str | None,
-    at: datetime,
-    request_id: int | None,
-) -> list[Change]:
-    (last,) = db.execute(
-        "UPDATE state_rev_counter SET value = value + ? WHERE id = 1 RETURNING value",
-        (len(mutations),),
-    ).fetchone()
-    first = last - len(mutations) + 1
-    changes: list[Change] = []
-    doc_rows = []
-    change_rows = []
-    for i, mutation in enumerate(mutations):
-        old = current.get(mutation.key)
-        version = (old.version if old is not None else 0) + 1
-        rev = first + i
-        expires = _micros_or_none(mutation.expires_at)
-        doc_rows.append(
-            (
-                namespace.name,
-                mutation.key,
-                mutation.value_json,
-                version,
-                writer,
-                _micros(at),
-                expires,
-                rev,
-            )
-        )
-        change_rows.append(
-            (rev, namespace.name, mutation.key, version, mutation.kind.value, mutation.value_json,
-             writer, _micros(at), expires, request_id)
-        )  # fmt: skip
-        changes.append(
-            Change(
-                rev=rev,
-                namespace=namespace.name,
-                key=mutation.key,
-                version=version,
-                kind=mutation.kind,
-                value=decode_value(mutation.value_json),
-                writer=writer,
-                at=at,
-                expires_at=mutation.expires_at,
-            )
-        )
+def _write_batch(db: sqlite3.Connection, batch: Batch) -> None:
+    """Insert a staged batch and advance the counter (inside the caller's transaction)."""
+    db.executemany(
+        "INSERT INTO state_requests (id, method, target_uri, headers, body, signer, received_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(*r[:6], _micros(r[6])) for r in batch.requests],  # type: ignore[arg-type]
+    )
     db.executemany(
         f"INSERT INTO state_documents ({_DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,"
         " version = excluded.version, writer = excluded.writer,"
         " updated_at = excluded.updated_at, expires_at = excluded.expires_at,"
         " rev = excluded.rev",
-        doc_rows,
+        [
+            (*d[:5], _micros(d[5]), _micros_or_none(d[6]), d[7])  # type: ignore[arg-type]
+            for d in batch.documents.values()
+        ],
     )
     db.executemany(
         "INSERT INTO state_changes (rev, namespace, key, version, kind, value, writer,"
         " at, expires_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        change_rows,
+        [
+            (*c[:7], _micros(c[7]), _micros_or_none(c[8]), c[9])  # type: ignore[arg-type]
+            for c in batch.changes
+        ],
     )
-    usage = usage_after(namespace, current, mutations)
-    db.execute(
+    db.executemany(
         "UPDATE state_namespaces SET bytes_used = ?, document_count = ? WHERE name = ?",
-        (usage.bytes_used, usage.document_count, namespace.name),
+        [(u[1], u[2], u[0]) for u in batch.usage.values()],
     )
-    return changes
+    db.execute("UPDATE state_rev_counter SET value = ? WHERE id = 1", (batch.last_rev,))
+
+
+def _last_rev(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT value FROM state_rev_counter WHERE id = 1").fetchone()[0])
+
+
+def _decide_and_write(db: sqlite3.Connection, group: list[Pending]) -> list[Outcome]:
+    batch = Batch(_last_rev(db))
+    for name in sorted({item.namespace for item in group}):
+        ns = _load_namespace(db, name)
+        if ns is not None:
+            batch.namespaces[name] = ns
+    pairs = sorted({(item.namespace, key) for item in group for key in item.keys})
+    for start in range(0, len(pairs), 400):
+        chunk = pairs[start : start + 400]
+        marks = ", ".join("(?, ?)" for _ in chunk)
+        for row in db.execute(
+            f"SELECT {_DOC_COLUMNS} FROM state_documents"
+            f" WHERE (namespace, key) IN (VALUES {marks})",
+            [value for pair in chunk for value in pair],
+        ):
+            batch.view[(row[0], row[1])] = _document(row)
+    outcomes = decide_group(batch, group)
+    if batch.changes:
+        _write_batch(db, batch)
+    return outcomes
 
 
 class SqliteStateStore(StateStore):
@@ -293,6 +279,7 @@ class SqliteStateStore(StateStore):
         self._writer: _Connection | None = None
         self._reader: _Connection | None = None
         self._signal = ChangeSignal()
+        self._committer = GroupCommitter(self._commit_group)
 
     @property
     def path(self) -> Path:
@@ -321,7 +308,8 @@ class SqliteStateStore(StateStore):
         self._writer, self._reader = writer, reader
 
     async def close(self) -> None:
-        """Close both connections; the store can be opened again."""
+        """Finish queued writes, close both connections; the store can be opened again."""
+        await self._committer.drain()
         writer, reader = self._writer, self._reader
         self._writer = self._reader = None
         for conn in (reader, writer):
@@ -434,45 +422,14 @@ class SqliteStateStore(StateStore):
         at: datetime,
         provenance: Provenance | None,
     ) -> list[Change]:
-        """Apply ``decide``'s mutations to ``keys`` in one ``BEGIN IMMEDIATE`` transaction."""
-        wanted = list(dict.fromkeys(keys))
+        """Apply ``decide``'s mutations to ``keys`` atomically, in a group commit.
 
-        def work(db: sqlite3.Connection) -> list[Change]:
-            ns = _load_namespace(db, namespace)
-            if ns is None:
-                raise NamespaceNotFoundError(f"no namespace {namespace!r}")
-            current: dict[str, StoredDocument | None] = dict.fromkeys(wanted)
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ", ".join("?" * len(chunk))
-                for row in db.execute(
-                    f"SELECT {_DOC_COLUMNS} FROM state_documents"
-                    f" WHERE namespace = ? AND key IN ({marks})",
-                    (namespace, *chunk),
-                ):
-                    current[row[1]] = _document(row)
-            mutations = list(decide(ns, current))
-            if not mutations:
-                return []
-            check_mutations(mutations, current)
-            request_id = None
-            if provenance is not None:
-                cursor = db.execute(
-                    "INSERT INTO state_requests (method, target_uri, headers, body, signer,"
-                    " received_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        provenance.method,
-                        provenance.target_uri,
-                        encode_headers(provenance.headers),
-                        provenance.body,
-                        provenance.signer,
-                        _micros(provenance.received_at),
-                    ),
-                )
-                request_id = cursor.lastrowid
-            return _apply(db, ns, current, mutations, writer, at, request_id)
+        One ``BEGIN IMMEDIATE`` transaction (so one WAL flush) per group (see ``_group``).
+        """
+        return await self._committer.submit(namespace, keys, decide, writer, at, provenance)
 
-        return await self._write(work)
+    async def _commit_group(self, group: list[Pending]) -> list[Outcome]:
+        return await self._write(functools.partial(_decide_and_write, group=group))
 
     async def expire(self, now: datetime, limit: int = 500) -> list[Change]:
         """Turn up to ``limit`` documents whose TTL ended by ``now`` into tombstones."""
@@ -496,12 +453,15 @@ class SqliteStateStore(StateStore):
             for row in rows:
                 doc = _document(row)
                 by_namespace.setdefault(doc.namespace, {})[doc.key] = doc
+            batch = Batch(_last_rev(db))
             changes: list[Change] = []
             for name, current in sorted(by_namespace.items()):
                 ns = _load_namespace(db, name)
                 assert ns is not None
                 mutations = [Mutation(key, ChangeKind.EXPIRE, None) for key in sorted(current)]
-                changes += _apply(db, ns, current, mutations, None, now, None)
+                changes += batch.stage(ns, current, mutations, None, now, None)
+            if changes:
+                _write_batch(db, batch)
             return changes
 
         return await self._write(work)
