@@ -39,7 +39,22 @@ from .problems import NamespaceNotFoundError
 from .runtime import runtime_of
 from .service import Operation, OpKind, parse_if_match, parse_if_none_match
 
-__all__ = ["WATCH_BATCH", "router"]
+__all__ = [
+    "WATCH_BATCH",
+    "batch",
+    "delete_document",
+    "get_document",
+    "get_namespace",
+    "history",
+    "list_documents",
+    "namespaces_for_context",
+    "patch_document",
+    "put_document",
+    "put_namespace",
+    "router",
+    "watch",
+    "whoami",
+]
 
 router = APIRouter(prefix="/v1/state", tags=["state"])
 

@@ -23,6 +23,7 @@ __all__ = [
     "Mutation",
     "SqliteStateStore",
     "StateStore",
+    "StoreInputError",
     "StoreUsage",
     "open_state_store",
     "usage_after",
