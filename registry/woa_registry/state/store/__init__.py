@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib import parse as _parse
 
 from ...storage.base import StoreInputError
 from .base import MAX_PAGE, Decide, DecideNamespace, Mutation, StateStore, StoreUsage, usage_after
@@ -48,13 +48,13 @@ def open_state_store(url: str) -> StateStore:
             raise ImportError(
                 "shared state on PostgreSQL needs asyncpg: pip install 'web-of-agents[postgres]'"
             ) from exc
-        parts = urlsplit(url)
-        params = parse_qsl(parts.query, keep_blank_values=True)
+        parts = _parse.urlsplit(url)
+        params = _parse.parse_qsl(parts.query, keep_blank_values=True)
         schemas = [value for key, value in params if key == "schema"]
         if len(schemas) > 1:
             raise StoreInputError("storage URL gives the schema parameter more than once")
-        rest_query = urlencode([(key, value) for key, value in params if key != "schema"])
-        dsn = urlunsplit(parts._replace(query=rest_query))
+        rest_query = _parse.urlencode([(key, value) for key, value in params if key != "schema"])
+        dsn = _parse.urlunsplit(parts._replace(query=rest_query))
         return PostgresStateStore(dsn, schema=schemas[0]) if schemas else PostgresStateStore(dsn)
     raise StoreInputError(
         f"unsupported storage URL scheme {scheme or url!r}: use sqlite:///path.db or "
