@@ -152,7 +152,9 @@ class MessageVerifier:
         replay_guard: ReplayGuard | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.replay_guard = replay_guard or ReplayGuard(policy, clock=clock)
+        self.replay_guard = (
+            replay_guard if replay_guard is not None else ReplayGuard(policy, clock=clock)
+        )
 
     @staticmethod
     def _select(signatures: dict[str, ParsedSignature]) -> ParsedSignature:

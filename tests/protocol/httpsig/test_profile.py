@@ -466,3 +466,13 @@ def test_sign_verify_holds_and_any_one_byte_change_fails(
     assert check.verify_request(rebuilt()).did == KEY1.did
     with pytest.raises(SignatureReplayedError):
         check.verify_request(rebuilt())
+
+
+def test_verifier_uses_the_replay_guard_it_is_given_even_when_empty() -> None:
+    """An empty ReplayGuard is falsy (it has __len__); it must still be the one used."""
+    from woa_protocol import ReplayGuard, ReplayPolicy
+    from woa_protocol.httpsig import MessageVerifier
+
+    guard = ReplayGuard(ReplayPolicy(max_age=7, clock_skew=1))
+    verifier = MessageVerifier(replay_guard=guard)
+    assert verifier.replay_guard is guard
