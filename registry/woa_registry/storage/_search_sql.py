@@ -34,8 +34,12 @@ class Dialect:
     """Condition on ``s`` matching the partial index of skills with an input schema."""
     text_query: Callable[[list[str]], str]
     """Full-text query string for the backend's matcher, built from checked words."""
-    text_filter: Callable[[str, str], str]
-    """Condition "agent ``did_expr`` matches full-text parameter ``param``"."""
+    text_filter: Callable[[str, str, bool], str]
+    """Condition "agent ``did_expr`` matches full-text parameter ``param``".
+
+    The flag says the text matches many agents, for backends that phrase the condition
+    differently then (SQLite: walk the driving index rather than the list of matches).
+    """
     text_driver: Callable[[str, str, str | None], str]
     """``SELECT did`` driven by the full-text index: (text param, limit param, after param)."""
     use_index: Callable[[str], str]
@@ -43,11 +47,17 @@ class Dialect:
 
 
 def page_sql(
-    checked: CheckedQuery, dialect: Dialect, limit: int, *, input_schema_only: bool = False
+    checked: CheckedQuery,
+    dialect: Dialect,
+    limit: int,
+    *,
+    input_schema_only: bool = False,
+    common_text: bool = False,
 ) -> tuple[str, list[Any]] | None:
     """Return ``(sql, params)`` selecting up to ``limit`` matching DIDs in order.
 
     None means the query cannot match anything (text without searchable words).
+    ``common_text`` is passed to :attr:`Dialect.text_filter`.
     """
     q = checked.query
     params: list[Any] = []
@@ -113,7 +123,7 @@ def page_sql(
     if checked.after_did is not None:
         conds.append(f"{key} > {p(checked.after_did)}")
     if words:
-        conds.append(dialect.text_filter(key, p(dialect.text_query(words))))
+        conds.append(dialect.text_filter(key, p(dialect.text_query(words)), common_text))
     sql = (
         f"SELECT DISTINCT {key} AS did FROM {source} WHERE {' AND '.join(conds)}"
         f" ORDER BY {key} LIMIT {p(limit)}"

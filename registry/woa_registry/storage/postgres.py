@@ -79,7 +79,7 @@ _DIALECT = Dialect(
     join="JOIN",
     has_input_schema="s.has_input_schema",
     text_query=lambda words: " & ".join(f"{w}:*" for w in words),
-    text_filter=lambda key, param: (
+    text_filter=lambda key, param, _common: (
         f"EXISTS (SELECT 1 FROM agents a WHERE a.did = {key}"
         f" AND a.tsv @@ to_tsquery('english', {param}))"
     ),

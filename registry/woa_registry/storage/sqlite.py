@@ -58,6 +58,8 @@ __all__ = ["SqliteAgentStore"]
 
 _T = TypeVar("_T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_COMMON_TEXT_MATCHES = 1000
+"""Above this many full-text matches, a search with skill filters walks the skill index."""
 _MICRO = timedelta(microseconds=1)
 
 _AGENT_COLUMNS = (
@@ -70,8 +72,13 @@ _DIALECT = Dialect(
     join="CROSS JOIN",
     has_input_schema="s.has_input_schema = 1",
     text_query=lambda words: " ".join(f'"{w}"*' for w in words),
-    text_filter=lambda key, param: (
-        f"{key} IN (SELECT a.did FROM agents_fts CROSS JOIN agents a"
+    text_filter=lambda key, param, common: (
+        # Many matches: walk the driving index, testing each agent's row id against the
+        # list of matching row ids. Few matches: let SQLite walk that short list instead.
+        f"(SELECT a.id FROM agents a WHERE a.did = {key})"
+        f" IN (SELECT rowid FROM agents_fts WHERE agents_fts MATCH {param})"
+        if common
+        else f"{key} IN (SELECT a.did FROM agents_fts CROSS JOIN agents a"
         f" ON a.id = agents_fts.rowid WHERE agents_fts MATCH {param})"
     ),
     text_driver=lambda text, limit, after: (
@@ -459,12 +466,27 @@ class SqliteAgentStore(AgentStore):
     async def _page(
         self, checked: CheckedQuery, limit: int, *, input_schema_only: bool
     ) -> list[AgentRecord]:
-        built = page_sql(checked, _DIALECT, limit, input_schema_only=input_schema_only)
-        if built is None:
-            return []
-        sql, params = built
+        skill_level = checked.has_skill_filter or input_schema_only
 
         async def work(db: aiosqlite.Connection) -> list[AgentRecord]:
+            common = False
+            if checked.words and skill_level:
+                rows = await db.execute_fetchall(
+                    "SELECT count(*) FROM (SELECT 1 FROM agents_fts WHERE agents_fts MATCH ?"
+                    " LIMIT ?)",
+                    (_DIALECT.text_query(checked.words), _COMMON_TEXT_MATCHES + 1),
+                )
+                common = next(iter(rows))[0] > _COMMON_TEXT_MATCHES
+            built = page_sql(
+                checked,
+                _DIALECT,
+                limit,
+                input_schema_only=input_schema_only,
+                common_text=common,
+            )
+            if built is None:
+                return []
+            sql, params = built
             dids = [row[0] for row in await db.execute_fetchall(sql, params)]
             return await self._load(db, dids)
 

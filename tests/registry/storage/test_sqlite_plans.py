@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from storage_support import record, skill
 
+import woa_registry.storage.sqlite as sqlite_module
 from woa_registry.storage import SearchQuery, SqliteAgentStore
 from woa_registry.storage._search_sql import page_sql
 from woa_registry.storage._shared import check_query, encode_cursor
@@ -70,3 +71,40 @@ def test_full_text_is_driven_by_the_fts_index(db: sqlite3.Connection) -> None:
     plan = _plan(db, SearchQuery(text="vision ocr"), input_schema_only=False)
     assert plan[0].startswith("SCAN agents_fts VIRTUAL TABLE INDEX"), plan
     assert not any(re.fullmatch(r"SCAN \w+", step) for step in plan), plan
+
+
+def test_skill_filters_with_common_text_walk_the_skill_index(db: sqlite3.Connection) -> None:
+    query = SearchQuery(skill="s1", text="test agent")
+    built = page_sql(check_query(query), _DIALECT, 11, common_text=True)
+    assert built is not None
+    plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {built[0]}", built[1])]
+    assert plan[0].startswith("SEARCH s USING COVERING INDEX skills_by_skill_id"), plan
+    # A B-tree of DIDs already seen (DISTINCT) is fine; sorting every match is not.
+    assert not any("TEMP B-TREE FOR ORDER BY" in step for step in plan), plan
+
+
+@pytest.mark.parametrize("threshold", [0, 1000])
+async def test_both_full_text_phrasings_find_the_same_agents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int
+) -> None:
+    # With threshold 0 every text counts as common, so the other SQL phrasing is used.
+    monkeypatch.setattr(sqlite_module, "_COMMON_TEXT_MATCHES", threshold)
+    store = SqliteAgentStore(tmp_path / "text.db")
+    await store.open()
+    try:
+        ocr = [record(name=f"Reader {i}", skills=(skill("read", family="ocr"),)) for i in range(3)]
+        other = [record(name="Writer", skills=(skill("read", family="slm"),)) for _ in range(2)]
+        for rec in [*ocr, *other]:
+            await store.put(rec)
+        page = await store.search(SearchQuery(skill="read", text="reader", limit=2))
+        assert [a.did for a in page.agents] == sorted(r.did for r in ocr)[:2]
+        assert page.next_cursor is not None
+        rest = await store.search(SearchQuery(skill="read", text="reader", cursor=page.next_cursor))
+        assert [a.did for a in rest.agents] == sorted(r.did for r in ocr)[2:]
+        writers = await store.search(SearchQuery(family="slm", text="writer"))
+        assert sorted(a.did for a in writers.agents) == sorted(r.did for r in other)
+        assert (await store.search(SearchQuery(family="ocr", text="writer"))).agents == []
+        found = await store.skills_with_input_schema(SearchQuery(text="reader"))
+        assert found == []
+    finally:
+        await store.close()
