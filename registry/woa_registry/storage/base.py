@@ -93,7 +93,12 @@ class AgentRecord:
 
 @dataclass(frozen=True)
 class ChangeEvent:
-    """One entry of the change feed."""
+    """One entry of the change feed.
+
+    ``at`` is the record's ``updated_at`` for registered/updated, the sweep's ``now`` for
+    expired and the store's clock (UTC) for deregistered. ``card`` is set on registered and
+    updated events only.
+    """
 
     seq: int
     kind: EventKind
