@@ -271,12 +271,16 @@ class SqliteAgentStore(AgentStore):
 
         return await asyncio.shield(run())
 
-    async def _read(self, work: Callable[[aiosqlite.Connection], Awaitable[_T]]) -> _T:
-        """Run ``work`` in one read transaction (a consistent snapshot)."""
+    async def _read(
+        self, work: Callable[[aiosqlite.Connection], Awaitable[_T]], *, snapshot: bool = False
+    ) -> _T:
+        """Run ``work`` on the reader; ``snapshot`` wraps several statements in one transaction."""
 
         async def run() -> _T:
             async with self._read_lock:
                 db = self._require(self._reader)
+                if not snapshot:
+                    return await work(db)
                 await db.execute("BEGIN")
                 try:
                     return await work(db)
@@ -490,7 +494,7 @@ class SqliteAgentStore(AgentStore):
             dids = [row[0] for row in await db.execute_fetchall(sql, params)]
             return await self._load(db, dids)
 
-        return await self._read(work)
+        return await self._read(work, snapshot=True)
 
     async def search(self, query: SearchQuery) -> SearchPage:
         """Return one page of matching agents ordered by DID."""
