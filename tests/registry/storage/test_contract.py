@@ -133,6 +133,7 @@ async def test_delete_removes_and_records_deregistered(store: AgentStore) -> Non
 # expire
 
 
+@pytest.mark.req("REG-031")
 async def test_expire_removes_only_lapsed_leases_once(store: AgentStore) -> None:
     now = datetime.now(UTC)
     lapsed = [record(now=now, lease=timedelta(seconds=-s)) for s in (1, 5, 60)]
@@ -160,6 +161,7 @@ async def test_renewed_agent_does_not_expire(store: AgentStore) -> None:
     assert await store.get(rec.did) is not None
 
 
+@pytest.mark.req("REG-031")
 async def test_two_stores_sweeping_together_expire_each_agent_once(
     make_store: StoreFactory,
 ) -> None:
@@ -309,6 +311,7 @@ async def _names(store: AgentStore, catalogue: dict[str, str], query: SearchQuer
         (SearchQuery(tag="Vision"), []),
     ],
 )
+@pytest.mark.req("REG-040")
 async def test_search_by_one_filter(
     store: AgentStore, catalogue: dict[str, str], query: SearchQuery, expected: list[str]
 ) -> None:
@@ -333,6 +336,7 @@ async def test_search_by_one_filter(
         (SearchQuery(skill="ocr-read", text="unrelated"), ["mixed"]),
     ],
 )
+@pytest.mark.req("REG-040")
 async def test_search_with_combined_filters(
     store: AgentStore, catalogue: dict[str, str], query: SearchQuery, expected: list[str]
 ) -> None:
@@ -356,12 +360,14 @@ async def test_search_with_combined_filters(
         ("!!! ???", []),
     ],
 )
+@pytest.mark.req("REG-040")
 async def test_full_text_search(
     store: AgentStore, catalogue: dict[str, str], text: str, expected: list[str]
 ) -> None:
     assert await _names(store, catalogue, SearchQuery(text=text)) == expected
 
 
+@pytest.mark.req("REG-040")
 async def test_matched_skills_name_the_skills_that_satisfy_the_filters(
     store: AgentStore, catalogue: dict[str, str]
 ) -> None:
@@ -375,6 +381,7 @@ async def test_matched_skills_name_the_skills_that_satisfy_the_filters(
     assert (await store.search(SearchQuery(text="writer"))).matched_skills == {}
 
 
+@pytest.mark.req("REG-041")
 async def test_pagination_is_complete_stable_and_without_duplicates(store: AgentStore) -> None:
     recs = [record(skills=(skill("pager", tags=("p",)),)) for _ in range(25)]
     for rec in recs:
@@ -480,6 +487,8 @@ async def test_skills_with_input_schema_limit_counts_agents(store: AgentStore) -
 # change feed
 
 
+@pytest.mark.req("REG-050")
+@pytest.mark.req("REG-051")
 async def test_events_since_orders_and_limits(store: AgentStore) -> None:
     recs = [record() for _ in range(5)]
     for rec in recs:
@@ -507,6 +516,7 @@ async def test_last_seq_of_an_empty_store_is_zero(store: AgentStore) -> None:
     assert await store.count() == 0
 
 
+@pytest.mark.req("REG-051")
 async def test_concurrent_writers_get_gapless_increasing_sequence_numbers(
     make_store: StoreFactory,
 ) -> None:
@@ -536,6 +546,8 @@ async def test_wait_for_event_wakes_on_a_local_write(make_store: StoreFactory) -
     assert await asyncio.wait_for(waiter, timeout=30) is True
 
 
+@pytest.mark.req("REG-050")
+@pytest.mark.req("REG-083")
 async def test_wait_for_event_wakes_on_a_write_by_another_replica(
     make_store: StoreFactory,
     backend: str,
@@ -656,6 +668,7 @@ async def test_unicode_survives_the_round_trip(store: AgentStore) -> None:
 # lifecycle
 
 
+@pytest.mark.req("REG-082")
 async def test_reopening_keeps_everything(make_store: StoreFactory) -> None:
     store = await make_store()
     recs = [record(skills=(skill("kept", tags=("t",)),)) for _ in range(5)]

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from storage_support import POSTGRES_DSN, StoreFactory
 
 from woa_registry.storage import SearchQuery
@@ -17,6 +18,7 @@ WRITER = Path(__file__).with_name("storage_writer.py")
 WRITE_SECONDS = 1.5
 
 
+@pytest.mark.req("REG-082")
 async def test_every_acknowledged_registration_survives_sigkill(
     backend: str, db_target: str, make_store: StoreFactory
 ) -> None:
