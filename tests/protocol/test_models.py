@@ -32,7 +32,13 @@ def card_json() -> dict[str, Any]:
     return {
         "name": "Echo",
         "description": "Repeats what it hears",
-        "supportedInterfaces": [{"url": "https://echo.example/a2a", "protocolBinding": "JSONRPC"}],
+        "supportedInterfaces": [
+            {
+                "url": "https://echo.example/a2a",
+                "protocolBinding": "JSONRPC",
+                "protocolVersion": "1.0",
+            }
+        ],
         "version": "1.0.0",
         "capabilities": {},
         "defaultInputModes": ["text/plain"],
@@ -168,6 +174,15 @@ def test_raw_bytes_are_standard_base64() -> None:
 def test_minimal_card_is_valid() -> None:
     card = AgentCard.model_validate(card_json())
     assert card.to_json_dict() == card_json()
+
+
+@pytest.mark.req("MOD-003")
+def test_missing_protocol_version_reads_as_1_0_and_is_written() -> None:
+    data = card_json()
+    del data["supportedInterfaces"][0]["protocolVersion"]
+    card = AgentCard.model_validate(data)
+    assert card.supported_interfaces[0].protocol_version == "1.0"
+    assert card.to_json_dict()["supportedInterfaces"][0]["protocolVersion"] == "1.0"
 
 
 @pytest.mark.req("MOD-003")

@@ -140,7 +140,8 @@ class AgentInterface(A2AModel):
 
     url: str = Field(min_length=1)
     protocol_binding: str = Field(min_length=1, examples=["JSONRPC", "GRPC", "HTTP+JSON"])
-    protocol_version: str | None = None
+    protocol_version: str = "1.0"
+    """A2A protocol version served at this interface (A2A 1.0 requires it; readers default it)."""
     tenant: str | None = None
 
 
