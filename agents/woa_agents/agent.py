@@ -263,10 +263,12 @@ class Agent:
                 advertiser=advertiser,
             )
         app = self.app(url, lifecycle=lifecycle, public_url=public_url)
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="on", access_log=False, timeout_graceful_shutdown=5
+        )
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve(sockets=[sock]))
-        running = RunningAgent(self, url, server, serving, lifecycle)
+        running = RunningAgent(self, url, server, serving, lifecycle, app.state.handler)
         try:
             while not server.started:
                 if serving.done():
@@ -302,8 +304,10 @@ class RunningAgent:
         server: uvicorn.Server,
         serving: asyncio.Task[None],
         lifecycle: RegistryLifecycle | None,
+        handler: A2ARequestHandler,
     ) -> None:
         self.agent = agent
+        self._handler = handler
         self.url = url
         self.server = server
         self.lifecycle = lifecycle
@@ -314,9 +318,10 @@ class RunningAgent:
         await self._serving
 
     async def stop(self) -> None:
-        """Stop cleanly: finish requests, deregister, stop advertising."""
+        """Stop cleanly: cancel running tasks, answer open requests, deregister, stop advertising."""
         if self._serving.done():
             return
+        await self._handler.runner.close()
         self.server.should_exit = True
         await self._serving
 

@@ -97,4 +97,5 @@ def build_app(
         lifespan=lifespan,
     )
     app.state.metrics = metrics
+    app.state.handler = handler
     return app

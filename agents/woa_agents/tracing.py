@@ -1,9 +1,9 @@
 """W3C Trace Context (``traceparent``) carried across every hop.
 
-A client call starts a trace (or continues the one the current handler runs in) and sends
-a ``traceparent`` naming a fresh span; the server makes that the current context while the
-skill handler runs, so calls the handler makes carry the same trace id with the handler's
-span as their parent. The call tree of a compound task can then be rebuilt from the
+A client call starts a trace, or continues the one the current handler runs in by sending
+the handler's own span as the ``traceparent`` parent; the server runs each handler in a new
+child span of the incoming one, so calls the handler makes carry the same trace id with the
+handler's span as their parent. The call tree of a compound task can then be rebuilt from the
 ``(trace id, parent span, span)`` triples each agent records in its task metadata.
 Hand-written because it is 60 lines of string handling and OpenTelemetry is a much larger
 dependency than the format needs.
@@ -63,6 +63,6 @@ current_trace: ContextVar[TraceContext | None] = ContextVar("woa_current_trace",
 
 
 def outgoing_trace(explicit: str | None = None) -> TraceContext:
-    """Return the span for an outgoing call: a child of ``explicit`` or the current span."""
+    """Return the parent span an outgoing call names: ``explicit``, the current span, or new."""
     parent = TraceContext.parse(explicit) if explicit else current_trace.get()
-    return parent.child() if parent is not None else TraceContext.new()
+    return parent if parent is not None else TraceContext.new()

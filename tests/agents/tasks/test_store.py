@@ -1,0 +1,69 @@
+"""One contract for every task store; the SQLite store also survives a reopen."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from woa_agents.tasks import InMemoryTaskStore, SqliteTaskStore, TaskStore
+from woa_protocol.models import Task, TaskState, TaskStatus
+
+
+def task(i: int, state: TaskState = TaskState.COMPLETED, context: str = "c1") -> Task:
+    return Task(id=f"t{i}", context_id=context, status=TaskStatus(state=state))
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TaskStore]:
+    s: TaskStore = (
+        InMemoryTaskStore() if request.param == "memory" else SqliteTaskStore(tmp_path / "tasks.db")
+    )
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def test_save_get_and_owner_is_kept(store: TaskStore) -> None:
+    await store.save(task(1, TaskState.WORKING), "did:key:a")
+    await store.save(task(1, TaskState.COMPLETED), "did:key:b")
+    stored = await store.get("t1")
+    assert stored is not None
+    assert stored.owner == "did:key:a"
+    assert stored.task.status.state is TaskState.COMPLETED
+    assert await store.get("missing") is None
+
+
+async def test_list_filters_and_pages(store: TaskStore) -> None:
+    for i in range(5):
+        await store.save(task(i, context="c1" if i % 2 else "c2"), "did:key:a")
+    await store.save(task(9), None)
+    page = await store.list("did:key:a", page_size=2)
+    assert [t.id for t in page.tasks] == ["t4", "t3"]
+    assert page.total_size == 5
+    rest = await store.list("did:key:a", page_size=10, page_token=page.next_page_token)
+    assert [t.id for t in rest.tasks] == ["t2", "t1", "t0"]
+    assert rest.next_page_token == ""
+    assert [t.id for t in (await store.list("did:key:a", context_id="c1")).tasks] == ["t3", "t1"]
+    assert (await store.list(None)).total_size == 1
+    assert (await store.list("did:key:a", state=TaskState.FAILED)).tasks == []
+    with pytest.raises(ValueError, match="page token"):
+        await store.list("did:key:a", page_token="x")
+
+
+@pytest.mark.req("AGT-026")
+async def test_sqlite_store_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.db"
+    async with SqliteTaskStore(path) as first:
+        await first.save(task(1), "did:key:a")
+    async with SqliteTaskStore(path) as second:
+        stored = await second.get("t1")
+        assert stored is not None
+        assert stored.task == task(1)
+        assert stored.owner == "did:key:a"
+
+
+async def test_sqlite_store_must_be_opened(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="open"):
+        await SqliteTaskStore(tmp_path / "x.db").get("t1")

@@ -1,0 +1,75 @@
+"""Declaring skills and the signed card they produce."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from tests.agents.conftest import EchoIn, EchoOut, make_agent
+from woa_agents import Agent
+from woa_protocol import verify_card
+from woa_protocol.models import AgentCard, ModelFamily, read_extension
+
+
+def test_card_carries_skills_schemas_and_extension() -> None:
+    agent = make_agent()
+    card = agent.card("http://127.0.0.1:9/")
+    verify_card(card, expected_did=agent.did)
+    model = AgentCard.model_validate(card)
+    assert model.supported_interfaces[0].url == "http://127.0.0.1:9/"
+    assert model.supported_interfaces[0].protocol_binding == "JSONRPC"
+    assert model.capabilities.streaming is True
+    ext = read_extension(model)
+    assert ext is not None
+    assert ext.did == agent.did
+    echo = ext.skills["echo"]
+    assert echo.family is ModelFamily.CLASSICAL
+    assert echo.idempotent is True
+    assert echo.input_schema["properties"]["text"]["type"] == "string"
+    assert echo.examples and echo.examples[0].input == {"text": "hi", "times": 1}
+    skill = next(s for s in model.skills if s.id == "echo")
+    assert skill.tags == ["demo"]
+    assert skill.description == "Repeat the text, naming the caller."
+    assert ext.skills["fail"].idempotent is False
+
+
+def test_explicit_models_and_errors() -> None:
+    agent = Agent("a", "b")
+
+    @agent.skill("shout", input=EchoIn, output=EchoOut, family="slm", tags=["x"])
+    async def handler(value):  # type: ignore[no-untyped-def]
+        return EchoOut(text=value.text.upper())
+
+    assert agent.skills["shout"].family is ModelFamily.SLM
+    with pytest.raises(ValueError, match="twice"):
+        agent.skill("shout", input=EchoIn, output=EchoOut)(handler)
+    with pytest.raises(TypeError, match="pydantic models"):
+
+        @agent.skill()
+        async def untyped(value):  # type: ignore[no-untyped-def]
+            return value
+
+    with pytest.raises(TypeError, match="takes"):
+
+        @agent.skill(input=EchoIn, output=EchoOut)
+        async def too_many(a: EchoIn, b: object, c: object) -> EchoOut:
+            return EchoOut(text="")
+
+    with pytest.raises(ValueError, match="no skills"):
+        Agent("empty", "none").card("http://x/")
+
+
+def test_key_from_file(tmp_path: pytest.TempPathFactory) -> None:
+    from pathlib import Path
+
+    from woa_protocol import SigningKey
+    from woa_protocol.keyfile import save_key
+
+    key = SigningKey.generate()
+    path = Path(str(tmp_path)) / "agent.pem"
+    save_key(key, path)
+    assert Agent("k", "k", key=path).did == key.did
+
+
+class _Unused(BaseModel):
+    x: int

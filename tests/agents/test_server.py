@@ -1,0 +1,55 @@
+"""The agent's HTTP surface: card with caching headers, health, metrics, signed responses."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.agents.conftest import RawCaller, message
+from woa_agents.signing import verify_unbound
+from woa_protocol import HttpResponse, verify_card
+from woa_protocol.httpsig import normalize_headers
+
+CARD = "http://agent.test/.well-known/agent-card.json"
+
+
+def as_message(response: httpx.Response) -> HttpResponse:
+    return HttpResponse(
+        response.status_code, normalize_headers(response.headers.multi_items()), response.content
+    )
+
+
+@pytest.mark.req("AGT-002")
+@pytest.mark.req("AGT-033")
+async def test_card_is_signed_cached_and_answers_304(raw: RawCaller) -> None:
+    response = await raw.http.get(CARD)
+    assert response.status_code == 200
+    assert "max-age" in response.headers["cache-control"]
+    etag = response.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    card = response.json()
+    ext = next(
+        e for e in card["capabilities"]["extensions"] if e["uri"] == "urn:woa:ext:agent-card:v1"
+    )
+    did = ext["params"]["did"]
+    assert [v.did for v in verify_card(card, expected_did=did)] == [did]
+    verify_unbound(as_message(response), did)
+    cached = await raw.http.get(CARD, headers={"if-none-match": etag})
+    assert cached.status_code == 304
+    assert cached.content == b""
+    verify_unbound(as_message(cached), did)
+    other = await raw.http.get(CARD, headers={"if-none-match": '"other"'})
+    assert other.status_code == 200
+
+
+@pytest.mark.req("AGT-033")
+async def test_health_and_metrics(raw: RawCaller) -> None:
+    health = await raw.http.get("http://agent.test/healthz")
+    assert health.json() == {"status": "ok"}
+    assert "signature" in health.headers
+    await raw.rpc("SendMessage", {"message": message("echo", {"text": "m"})})
+    await raw.rpc("Nope", {})
+    metrics = (await raw.http.get("http://agent.test/metrics")).text
+    assert 'woa_agent_requests_total{method="SendMessage",outcome="ok"} 1.0' in metrics
+    assert 'outcome="METHOD_NOT_FOUND"' in metrics
+    assert "woa_agent_request_seconds_bucket" in metrics
