@@ -318,7 +318,7 @@ class RunningAgent:
         await self._serving
 
     async def stop(self) -> None:
-        """Stop cleanly: cancel running tasks, answer open requests, deregister, stop advertising."""
+        """Stop cleanly: cancel running tasks, answer open requests, deregister, unadvertise."""
         if self._serving.done():
             return
         await self._handler.runner.close()

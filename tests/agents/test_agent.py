@@ -26,7 +26,8 @@ def test_card_carries_skills_schemas_and_extension() -> None:
     assert echo.family is ModelFamily.CLASSICAL
     assert echo.idempotent is True
     assert echo.input_schema["properties"]["text"]["type"] == "string"
-    assert echo.examples and echo.examples[0].input == {"text": "hi", "times": 1}
+    assert echo.examples
+    assert echo.examples[0].input == {"text": "hi", "times": 1}
     skill = next(s for s in model.skills if s.id == "echo")
     assert skill.tags == ["demo"]
     assert skill.description == "Repeat the text, naming the caller."

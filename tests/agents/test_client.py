@@ -132,13 +132,16 @@ def test_card_without_identity_needs_allow_unsigned(agent: Agent) -> None:
 @pytest.mark.req("AGT-060")
 async def test_failover_when_an_agent_is_down() -> None:
     first, second = make_agent(), make_agent()
-    async with first.running() as a, second.running() as b:
-        async with AgentClient(SigningKey.generate(), timeout=5) as client:
-            remote_a, remote_b = await client.agent(a.url), await client.agent(b.url)
-            await a.kill()
-            # "fail" style non-idempotent skill: connection refused means it never ran
-            out = await client.call("echo", {"text": "x"}, EchoOut, agents=[remote_a, remote_b])
-            assert out.text == "x"
+    async with (
+        first.running() as a,
+        second.running() as b,
+        AgentClient(SigningKey.generate(), timeout=5) as client,
+    ):
+        remote_a, remote_b = await client.agent(a.url), await client.agent(b.url)
+        await a.kill()
+        # "fail" style non-idempotent skill: connection refused means it never ran
+        out = await client.call("echo", {"text": "x"}, EchoOut, agents=[remote_a, remote_b])
+        assert out.text == "x"
 
 
 @pytest.mark.req("AGT-060")
@@ -146,22 +149,25 @@ async def test_timeout_does_not_repeat_a_non_idempotent_call() -> None:
     first, second = make_agent(), make_agent()
     second.gate["go"] = asyncio.Event()  # type: ignore[attr-defined]
     second.gate["go"].set()  # type: ignore[attr-defined]
-    async with first.running() as a, second.running() as b:
-        async with AgentClient(SigningKey.generate(), timeout=5) as client:
-            agents = [await client.agent(a.url), await client.agent(b.url)]
-            with pytest.raises(AgentCallError, match="did not answer"):
-                await client.call("wait", {"text": "go"}, agents=agents, timeout=0.3)
-            assert (await client.list_tasks(agent=agents[1]))["totalSize"] == 0
-            out = await client.call(
-                "wait",
-                {"text": "go"},
-                EchoOut,
-                agents=agents,
-                timeout=0.3,
-                retry_non_idempotent=True,
-            )
-            assert out.text == "go"
-            assert (await client.list_tasks(agent=agents[1]))["totalSize"] == 1
+    async with (
+        first.running() as a,
+        second.running() as b,
+        AgentClient(SigningKey.generate(), timeout=5) as client,
+    ):
+        agents = [await client.agent(a.url), await client.agent(b.url)]
+        with pytest.raises(AgentCallError, match="did not answer"):
+            await client.call("wait", {"text": "go"}, agents=agents, timeout=0.3)
+        assert (await client.list_tasks(agent=agents[1]))["totalSize"] == 0
+        out = await client.call(
+            "wait",
+            {"text": "go"},
+            EchoOut,
+            agents=agents,
+            timeout=0.3,
+            retry_non_idempotent=True,
+        )
+        assert out.text == "go"
+        assert (await client.list_tasks(agent=agents[1]))["totalSize"] == 1
 
 
 @pytest.mark.req("AGT-060")
@@ -172,14 +178,17 @@ async def test_idempotent_skill_fails_over_and_all_failing_is_reported() -> None
     async def echo(request: EchoIn) -> EchoOut:
         raise RuntimeError("model crashed")
 
-    async with flaky.running() as a, good.running() as b:
-        async with AgentClient(SigningKey.generate(), timeout=5) as client:
-            agents = [await client.agent(a.url), await client.agent(b.url)]
-            out = await client.call("echo", {"text": "y"}, EchoOut, agents=agents)
-            assert out.text == "y"
-            with pytest.raises(NoAgentAvailableError) as info:
-                await client.call("echo", {"text": "y"}, agents=[agents[0]])
-            assert len(info.value.attempts) == 1
+    async with (
+        flaky.running() as a,
+        good.running() as b,
+        AgentClient(SigningKey.generate(), timeout=5) as client,
+    ):
+        agents = [await client.agent(a.url), await client.agent(b.url)]
+        out = await client.call("echo", {"text": "y"}, EchoOut, agents=agents)
+        assert out.text == "y"
+        with pytest.raises(NoAgentAvailableError) as info:
+            await client.call("echo", {"text": "y"}, agents=[agents[0]])
+        assert len(info.value.attempts) == 1
 
 
 class RelayIn(BaseModel):
@@ -218,10 +227,13 @@ async def test_traceparent_follows_every_hop() -> None:
         return RelayOut(mine=me, downstream=down)
 
     root = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-    async with leaf.running() as l_, relay.running() as r:
-        async with AgentClient(SigningKey.generate()) as client:
-            out = await client.call("hop", {"url": l_.url}, RelayOut, agent=r.url, traceparent=root)
-            task_list = await client.list_tasks(agent=r.url)
+    async with (
+        leaf.running() as l_,
+        relay.running() as r,
+        AgentClient(SigningKey.generate()) as client,
+    ):
+        out = await client.call("hop", {"url": l_.url}, RelayOut, agent=r.url, traceparent=root)
+        task_list = await client.list_tasks(agent=r.url)
     assert out.mine.trace_id == out.downstream.trace_id == "0af7651916cd43dd8448eb211c80319c"
     assert out.mine.parent_id == "b7ad6b7169203331"  # the caller's span
     assert out.downstream.parent_id == out.mine.span_id  # the leaf hangs under the relay

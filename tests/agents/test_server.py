@@ -26,7 +26,8 @@ async def test_card_is_signed_cached_and_answers_304(raw: RawCaller) -> None:
     assert response.status_code == 200
     assert "max-age" in response.headers["cache-control"]
     etag = response.headers["etag"]
-    assert etag.startswith('"') and etag.endswith('"')
+    assert etag.startswith('"')
+    assert etag.endswith('"')
     card = response.json()
     ext = next(
         e for e in card["capabilities"]["extensions"] if e["uri"] == "urn:woa:ext:agent-card:v1"
