@@ -326,13 +326,20 @@ class RunningAgent:
         await self._serving
 
     async def kill(self) -> None:
-        """Stop abruptly, as a crash would: no deregistration, open connections dropped."""
+        """Stop abruptly, as a crash would: connections dropped, no deregistration."""
         if self._serving.done():
             return
         if self.lifecycle is not None:
             self.lifecycle.deregister_on_stop = False
+            if self.lifecycle._task is not None:
+                self.lifecycle._task.cancel()
+        for listener in self.server.servers:
+            listener.close()
+        for connection in list(self.server.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+        await self._handler.runner.close()
         self.server.force_exit = True
         self.server.should_exit = True
-        self._serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._serving
+        await self._serving
