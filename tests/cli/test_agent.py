@@ -1,0 +1,114 @@
+"""``woa agent call`` and ``woa agent card`` against real agents (and a registry) on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.agents.conftest import make_agent
+from woa_cli.main import app
+from woa_protocol import SigningKey
+from woa_protocol.keyfile import save_key
+
+runner = CliRunner()
+
+
+class Background:
+    """Runs a registry and an agent registered with it in a thread with its own event loop."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.ready = threading.Event()
+        self.done = threading.Event()
+        self.agent = make_agent(lease_seconds=10, heartbeat_interval=0.5)
+        self.agent_url = ""
+        self.registry_url = ""
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    async def _main(self) -> None:
+        from tests.agents.test_e2e import RegistryServer, free_port
+
+        registry = await RegistryServer(self.tmp, free_port(), "cli.db").start()
+        try:
+            async with self.agent.running(registry_url=registry.url) as running:
+                assert running.lifecycle is not None
+                await asyncio.wait_for(running.lifecycle.registered.wait(), 10)
+                self.agent_url, self.registry_url = running.url, registry.url
+                self.ready.set()
+                while not self.done.is_set():
+                    await asyncio.sleep(0.05)
+        finally:
+            await registry.stop()
+
+    def __enter__(self) -> Background:
+        self.thread.start()
+        assert self.ready.wait(20), "background agent did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join(20)
+
+
+@pytest.fixture
+def background(tmp_path: Path) -> Iterator[Background]:
+    with Background(tmp_path) as bg:
+        yield bg
+
+
+def test_card_prints_the_checked_card(background: Background) -> None:
+    result = runner.invoke(app, ["agent", "card", background.agent_url])
+    assert result.exit_code == 0, result.output
+    assert background.agent.did in result.output
+    assert '"name": "tester"' in result.output
+
+
+@pytest.mark.req("AGT-050")
+def test_call_through_the_registry_and_directly(background: Background, tmp_path: Path) -> None:
+    key = SigningKey.generate()
+    save_key(key, tmp_path / "me.pem")
+    args = [
+        "agent",
+        "call",
+        "echo",
+        "--input",
+        '{"text": "cli"}',
+        "--key",
+        str(tmp_path / "me.pem"),
+    ]
+    through_registry = runner.invoke(app, [*args, "--registry", background.registry_url])
+    assert through_registry.exit_code == 0, through_registry.output
+    assert json.loads(through_registry.output) == {"text": "cli", "caller": key.did}
+    direct = runner.invoke(app, [*args, "--agent", background.agent_url])
+    assert direct.exit_code == 0, direct.output
+    assert json.loads(direct.output)["text"] == "cli"
+
+
+def test_call_with_bad_input(background: Background) -> None:
+    not_json = runner.invoke(
+        app, ["agent", "call", "echo", "--input", "{", "--agent", background.agent_url]
+    )
+    assert not_json.exit_code == 1
+    assert "not JSON" in not_json.output
+    invalid = runner.invoke(
+        app, ["agent", "call", "echo", "--input", '{"text": 3}', "--agent", background.agent_url]
+    )
+    assert invalid.exit_code == 1
+    assert "$.text" in invalid.output
+    unknown = runner.invoke(
+        app, ["agent", "call", "nope", "--input", "{}", "--registry", background.registry_url]
+    )
+    assert unknown.exit_code == 1
+    assert "no registered agent offers 'nope'" in unknown.output
+
+
+def test_card_of_nothing_fails_cleanly() -> None:
+    result = runner.invoke(app, ["agent", "card", "http://127.0.0.1:9/"])
+    assert result.exit_code == 1
+    assert "cannot fetch" in result.output
