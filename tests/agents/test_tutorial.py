@@ -1,0 +1,79 @@
+"""The tutorial's code runs as written: its main block against a real registry, its test
+block against the agent the main block defines."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TUTORIAL = ROOT / "docs" / "tutorial.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", TUTORIAL.read_text(encoding="utf-8"), re.S)
+
+
+def test_agent_block_is_under_30_lines() -> None:
+    main = python_blocks()[0]
+    code = [
+        line
+        for line in main.splitlines()
+        if line.strip() and not line.lstrip().startswith(("#", "import", "from"))
+    ]
+    assert len(code) < 30
+
+
+def _serve_registry(
+    tmp: Path, ready: threading.Event, done: threading.Event, out: list[str]
+) -> None:
+    async def main() -> None:
+        from tests.agents.test_e2e import RegistryServer, free_port
+
+        registry = await RegistryServer(tmp, free_port(), "tutorial.db").start()
+        out.append(registry.url)
+        ready.set()
+        while not done.is_set():
+            await asyncio.sleep(0.05)
+        await registry.stop()
+
+    asyncio.run(main())
+
+
+@pytest.mark.req("AGT-002")
+def test_tutorial_runs_against_a_real_registry(tmp_path: Path) -> None:
+    ready, done, urls = threading.Event(), threading.Event(), []
+    thread = threading.Thread(target=_serve_registry, args=(tmp_path, ready, done, urls))
+    thread.start()
+    try:
+        assert ready.wait(20)
+        script = tmp_path / "greeter.py"
+        script.write_text(python_blocks()[0], encoding="utf-8")
+        result = subprocess.run(
+            [sys.executable, str(script)],
+            env={**os.environ, "WOA_REGISTRY_URL": urls[0]},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        done.set()
+        thread.join(20)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "greeter -> Hello, Ada!"
+
+
+async def test_tutorial_test_block_passes() -> None:
+    main, harness = python_blocks()[0], python_blocks()[1]
+    namespace: dict[str, object] = {}
+    exec(main.replace("asyncio.run(main())", ""), namespace)
+    exec(harness, namespace)
+    await namespace["test_greet"]()  # type: ignore[operator]
