@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from woa_protocol import HttpResponse, MessageSigner, canonicalize
 
@@ -35,6 +36,25 @@ def _signed(signer: MessageSigner, status: int, body: bytes, headers: dict[str, 
     response = HttpResponse(status, headers, body)
     sign_unbound(signer.key, response, lifetime=signer.lifetime)
     return Response(body, status_code=status, headers=response.headers)
+
+
+class _AgentApp(Starlette):
+    """Starlette, with the JSON-RPC POST taken before routing and middleware (hot path).
+
+    The endpoint catches every error itself, so the error middleware has nothing to add;
+    skipping it and the router saves a measurable share of each call (``woa bench agent``).
+    """
+
+    def __init__(self, endpoint: JsonRpcEndpoint, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
+            response = await self.endpoint.handle(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def build_app(
@@ -87,7 +107,8 @@ def build_app(
             await handler.runner.close()
             await handler.store.close()
 
-    app = Starlette(
+    app = _AgentApp(
+        endpoint,
         routes=[
             Route(AGENT_CARD_PATH, agent_card, methods=["GET"]),
             Route("/", endpoint.handle, methods=["POST"]),

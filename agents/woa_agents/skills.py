@@ -19,6 +19,7 @@ from woa_protocol.models import (
     SkillExample,
     SkillProfile,
 )
+from woa_protocol.validation import validator_for
 
 from .context import SkillContext
 
@@ -59,6 +60,7 @@ class Skill:
     def __post_init__(self) -> None:
         self.input_schema = _schema(self.input_model)
         self.output_schema = _schema(self.output_model)
+        self._input_validator = validator_for(self.input_schema)
         self.streaming = inspect.isasyncgenfunction(self.handler)
         params = [
             p
@@ -68,6 +70,18 @@ class Skill:
         if not 1 <= len(params) <= 2:
             raise TypeError(f"skill {self.id!r}: handler takes (input) or (input, ctx)")
         self._wants_context = len(params) == 2
+
+    def input_errors(self, payload: Any) -> list[dict[str, str]]:
+        """Every way ``payload`` fails the input schema, as ``validate_instance`` reports it.
+
+        Same result as :func:`woa_protocol.validate_instance`, with the validator built
+        once per skill instead of looked up (by canonical schema text) on every call.
+        """
+        errors = [
+            {"path": e.json_path, "message": e.message}
+            for e in self._input_validator.iter_errors(payload)
+        ]
+        return sorted(errors, key=lambda e: (e["path"], e["message"]))
 
     def invoke(self, value: BaseModel, ctx: SkillContext) -> Any:
         """Call the handler: a coroutine, or an async iterator for a streaming skill."""

@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from woa_protocol import validate_instance
 from woa_protocol.models import Message, Task, TaskState
 
 from ..errors import JsonRpcCode, RpcError
@@ -29,6 +28,16 @@ SKILL_METADATA_KEY = "woa.skill"
 """Message metadata key naming the skill a typed call invokes (spec AGT-002)."""
 
 _MAX_PAGE = 100
+_SETTLED = frozenset(
+    {
+        TaskState.COMPLETED,
+        TaskState.FAILED,
+        TaskState.CANCELED,
+        TaskState.REJECTED,
+        TaskState.INPUT_REQUIRED,
+        TaskState.AUTH_REQUIRED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,9 @@ class A2ARequestHandler:
             )
         return data_parts[0].data
 
-    async def _begin(self, params: Any, call: CallInfo) -> tuple[Task, dict[str, Any]]:
+    async def _begin(
+        self, params: Any, call: CallInfo, *, blocking: bool = False
+    ) -> tuple[Task, dict[str, Any]]:
         params = _params_object(params)
         raw = params.get("message")
         if not isinstance(raw, dict):
@@ -153,7 +164,7 @@ class A2ARequestHandler:
                 )
         skill = self._skill_for(message, resumed)
         payload = self._payload(message)
-        problems = validate_instance(skill.input_schema, payload)
+        problems = skill.input_errors(payload)
         if problems:
             raise _invalid(
                 f"input fails the schema of skill {skill.id!r} at "
@@ -171,16 +182,24 @@ class A2ARequestHandler:
                 metadata={"type": "urn:woa:problem:validation-failed", "skill": skill.id},
                 violations=_pydantic_violations(exc, "$"),
             ) from exc
-        task = await self.runner.start(
-            skill, value, message, owner=call.caller_did, trace=call.trace, run=resumed_run
-        )
         config = params.get("configuration")
-        return task, config if isinstance(config, dict) else {}
+        config = config if isinstance(config, dict) else {}
+        inline = blocking and not skill.streaming and not config.get("returnImmediately")
+        task = await self.runner.start(
+            skill,
+            value,
+            message,
+            owner=call.caller_did,
+            trace=call.trace,
+            run=resumed_run,
+            inline=inline,
+        )
+        return task, config
 
     async def send_message(self, params: Any, call: CallInfo) -> dict[str, Any]:
         """SendMessage: run the skill; answer when it settles (or at once if asked)."""
-        task, config = await self._begin(params, call)
-        if not config.get("returnImmediately"):
+        task, config = await self._begin(params, call, blocking=True)
+        if not config.get("returnImmediately") and task.status.state not in _SETTLED:
             task = await self.runner.wait(task.id)
         return {"task": _task_view(task, config.get("historyLength"))}
 

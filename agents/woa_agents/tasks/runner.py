@@ -51,7 +51,8 @@ class _Run:
     owner: str | None
     skill: Skill
     subscribers: list[asyncio.Queue[dict[str, Any] | None]] = field(default_factory=list)
-    job: asyncio.Task[None] | None = None
+    job: asyncio.Task[Any] | None = None
+    inline: bool = False
     settled: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -73,8 +74,15 @@ class TaskRunner:
         owner: str | None,
         trace: TraceContext,
         run: _Run | None = None,
+        inline: bool = False,
     ) -> Task:
-        """Create (or resume) the task for ``message`` and start its handler."""
+        """Create (or resume) the task for ``message`` and run its handler.
+
+        By default the handler runs in a task of its own and this returns at once. With
+        ``inline`` it runs in the caller's task and this returns when the task settles
+        (the fast path of a blocking SendMessage: no extra task, no extra wake-ups);
+        CancelTask then cancels the caller's task, and the cancellation is absorbed here.
+        """
         if run is None:
             task = Task(
                 id=uuid.uuid4().hex,
@@ -103,7 +111,12 @@ class TaskRunner:
             history=list(run.task.history or []),
         )
         ctx._emit = lambda item: self._emit(run, item)
-        run.job = asyncio.create_task(self._execute(run, value, ctx, trace))
+        run.inline = inline
+        if inline:
+            run.job = asyncio.current_task()
+            await self._execute(run, value, ctx, trace, inline=True)
+        else:
+            run.job = asyncio.create_task(self._execute(run, value, ctx, trace))
         return run.task
 
     def resumable(self, task_id: str) -> _Run | None:
@@ -148,10 +161,14 @@ class TaskRunner:
         run = self._runs.get(task_id)
         if run is None or is_terminal(run.task.status.state):
             return None
-        if run.job is not None and not run.job.done():
-            run.job.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await run.job
+        job = run.job
+        if job is not None and not job.done() and not run.settled.is_set():
+            job.cancel()
+            if run.inline:  # the job is a request's task: it settles the run and answers
+                await run.settled.wait()
+            else:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await job
         if not is_terminal(run.task.status.state):  # paused: no running handler
             await self._set_state(run, TaskState.CANCELED, _agent_text("canceled by the caller"))
         return run.task
@@ -159,15 +176,24 @@ class TaskRunner:
     async def close(self) -> None:
         """Cancel every running handler (agent shutdown)."""
         for run in list(self._runs.values()):
-            if run.job is not None and not run.job.done():
-                run.job.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await run.job
+            job = run.job
+            if job is not None and not job.done() and not run.settled.is_set():
+                job.cancel()
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(
+                        run.settled.wait() if run.inline else asyncio.shield(job), 5
+                    )
 
     # -- internals -----------------------------------------------------------------------
 
     async def _execute(
-        self, run: _Run, value: BaseModel, ctx: SkillContext, trace: TraceContext
+        self,
+        run: _Run,
+        value: BaseModel,
+        ctx: SkillContext,
+        trace: TraceContext,
+        *,
+        inline: bool = False,
     ) -> None:
         token = current_trace.set(trace)
         try:
@@ -183,7 +209,9 @@ class TaskRunner:
                 output = await run.skill.invoke(value, ctx)
             data = self._output(run.skill, output)
             artifact = Artifact(
-                artifact_id=RESULT_ARTIFACT_ID, name="result", parts=[Part(data=data)]
+                artifact_id=RESULT_ARTIFACT_ID,
+                name="result",
+                parts=[Part(data=data)],
             )
             run.task.artifacts = [artifact]
             self._publish(
@@ -201,7 +229,10 @@ class TaskRunner:
             await self._set_state(run, TaskState.COMPLETED)
         except asyncio.CancelledError:
             await self._set_state(run, TaskState.CANCELED, _agent_text("canceled by the caller"))
-            raise
+            current = asyncio.current_task()
+            if not inline or current is None:
+                raise
+            current.uncancel()  # the request that ran the task inline still answers
         except InputRequired as exc:
             await self._set_state(run, TaskState.INPUT_REQUIRED, _agent_text(exc.question))
         except Rejected as exc:
