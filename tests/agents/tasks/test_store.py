@@ -67,3 +67,25 @@ async def test_sqlite_store_survives_reopen(tmp_path: Path) -> None:
 async def test_sqlite_store_must_be_opened(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="open"):
         await SqliteTaskStore(tmp_path / "x.db").get("t1")
+
+
+@pytest.mark.req("AGT-026")
+async def test_completed_task_survives_an_agent_restart(tmp_path: Path) -> None:
+    from tests.agents.conftest import EchoOut, make_agent
+    from woa_agents import connect
+    from woa_protocol import SigningKey
+
+    agent_key, caller = SigningKey.generate(), SigningKey.generate()
+    path = tmp_path / "agent-tasks.db"
+    async with connect(make_agent(key=agent_key, store=SqliteTaskStore(path)), key=caller) as c:
+        task = await c.send("echo", {"text": "keep me"})
+        assert task["status"]["state"] == "TASK_STATE_COMPLETED"
+    restarted = make_agent(key=agent_key, store=SqliteTaskStore(path))
+    async with connect(restarted, key=caller) as client:
+        again = await client.get_task(task["id"])
+        assert again["status"]["state"] == "TASK_STATE_COMPLETED"
+        data = again["artifacts"][0]["parts"][0]["data"]
+        assert EchoOut.model_validate(data) == EchoOut(text="keep me", caller=caller.did)
+    async with connect(restarted, key=SigningKey.generate()) as stranger:
+        with pytest.raises(Exception, match="not found"):
+            await stranger.get_task(task["id"])
