@@ -54,6 +54,7 @@ __all__ = [
     "RequestVerifier",
     "SignaturePolicy",
     "request_label",
+    "sign_response",
     "sign_stream_head",
     "sign_unbound",
     "verify_stream_head",
@@ -201,18 +202,17 @@ def verify_unbound(
 
 
 def sign_stream_head(
-    key: SigningKey, response: HttpResponse, request_label: str, *, lifetime: int = 60
+    key: SigningKey, response: HttpResponse, request_label: str | None, *, lifetime: int = 60
 ) -> dict[str, str]:
-    """Sign a streamed response's status and type, bound to the request's signature."""
+    """Sign a streamed response's status and type, bound to the request's signature if any."""
     created = int(time.time())
+    components: list[str | Item] = ["@status", "content-type"]
+    if request_label is not None:
+        components.append(Item("signature", {"req": True, "key": request_label}))
     sig_input, signature = create_signature(
         response,
         key=key,
-        components=[
-            "@status",
-            "content-type",
-            Item("signature", {"req": True, "key": request_label}),
-        ],
+        components=components,
         params={
             "created": created,
             "expires": created + lifetime,
@@ -242,11 +242,19 @@ def verify_stream_head(
 
 
 def sign_response(
-    signer: MessageSigner, response: HttpResponse, *, lifetime: int = 60
+    signer: MessageSigner,
+    response: HttpResponse,
+    *,
+    lifetime: int = 60,
+    label: str | None = None,
 ) -> dict[str, str]:
-    """Sign ``response``: bound to its request's signature when there is one, else unbound."""
+    """Sign ``response``: bound to its request's signature when there is one, else unbound.
+
+    ``label``: the request signature's label when the caller already knows it (verified).
+    """
     request = response.request
-    label = request_label(request.headers) if request is not None else None
+    if label is None and request is not None:
+        label = request_label(request.headers)
     if label is not None:
         try:
             return signer.sign_response(response, label)

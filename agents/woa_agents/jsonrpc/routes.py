@@ -153,7 +153,10 @@ class JsonRpcEndpoint:
                 return self._stream(http_request, request_id, events)
             result = await self._unary[method](params, call)
             return self._json(
-                http_request, 200, {"jsonrpc": "2.0", "id": request_id, "result": result}
+                http_request,
+                200,
+                {"jsonrpc": "2.0", "id": request_id, "result": result},
+                verified.label if verified else None,
             )
         except RpcError as exc:
             outcome = exc.reason
@@ -199,19 +202,24 @@ class JsonRpcEndpoint:
             )
         raise RpcError(JsonRpcCode.METHOD_NOT_FOUND, f"method {method!r} not found")
 
-    def _json(self, request: HttpRequest, status: int, payload: dict[str, Any]) -> Response:
+    def _json(
+        self,
+        request: HttpRequest,
+        status: int,
+        payload: dict[str, Any],
+        label: str | None = None,
+    ) -> Response:
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         response = HttpResponse(status, {"content-type": _JSON}, body, request=request)
-        sign_response(self.signer, response)
+        sign_response(self.signer, response, lifetime=self.signer.lifetime, label=label)
         return Response(body, status_code=status, headers=response.headers)
 
     def _stream(
         self, request: HttpRequest, request_id: Any, events: AsyncIterator[dict[str, Any]]
     ) -> Response:
         head = HttpResponse(200, {"content-type": "text/event-stream"}, request=request)
-        label = request_label(request.headers)
-        if label is not None:
-            sign_stream_head(self.signer.key, head, label, lifetime=self.signer.lifetime)
+        label = request_label(request.headers) if "signature" in request.headers else None
+        sign_stream_head(self.signer.key, head, label, lifetime=self.signer.lifetime)
 
         async def body() -> AsyncIterator[bytes]:
             try:

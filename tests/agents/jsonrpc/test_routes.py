@@ -363,3 +363,53 @@ async def test_allow_and_deny_lists() -> None:
         )
         assert response.status_code == 403
         await anon.http.aclose()
+
+
+@pytest.mark.req("AGT-040")
+async def test_internal_failure_is_32603_and_the_agent_keeps_serving() -> None:
+    from tests.agents.conftest import make_agent
+    from woa_agents import InMemoryTaskStore
+    from woa_protocol.models import Task
+
+    class BrokenDisk(InMemoryTaskStore):
+        """A store whose disk fails on the next write (fault injection)."""
+
+        fail_next = False
+
+        async def save(self, task: Task, owner: str | None) -> None:
+            if self.fail_next:
+                self.fail_next = False
+                raise OSError("disk full")
+            await super().save(task, owner)
+
+    store = BrokenDisk()
+    app = make_agent(store=store).app("http://agent.test/")
+    async with app.router.lifespan_context(app):
+        raw = RawCaller(app, SigningKey.generate())
+        store.fail_next = True
+        body = await raw.rpc("SendMessage", {"message": message("echo", {"text": "x"})})
+        assert body["error"]["code"] == -32603
+        assert "disk full" not in body["error"]["message"]  # no internals leak
+        await assert_still_serving(raw)
+        await raw.http.aclose()
+
+
+@pytest.mark.req("AGT-034")
+async def test_stream_head_is_signed_for_unsigned_callers_too() -> None:
+    from tests.agents.conftest import make_agent
+
+    agent = make_agent(policy=SignaturePolicy(require_signatures=False))
+    app = agent.app("http://agent.test/")
+    async with app.router.lifespan_context(app):
+        raw = RawCaller(app, None)
+        payload = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "SendStreamingMessage",
+            "params": {"message": message("echo", {"text": "s"})},
+        }
+        response = await raw.post(payload, sign=False)
+        assert response.headers["content-type"] == "text/event-stream"
+        assert f'keyid="{agent.did}"' in response.headers["signature-input"]
+        assert '"@status" "content-type"' in response.headers["signature-input"]
+        await raw.http.aclose()
