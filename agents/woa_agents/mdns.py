@@ -79,9 +79,12 @@ class FoundRegistry:
 
 
 async def find_registry(
-    timeout: float = 3.0, *, interfaces: list[str] | None = None
+    timeout: float = 3.0, *, interfaces: list[str] | None = None, did: str | None = None
 ) -> FoundRegistry | None:
-    """Browse for a registry for at most ``timeout`` seconds; return the first resolved."""
+    """Browse for a registry for at most ``timeout`` seconds; return the first resolved.
+
+    ``did``: only a registry whose TXT record names this DID.
+    """
     azc = AsyncZeroconf(interfaces=interfaces or InterfaceChoice.All, ip_version=IPVersion.V4Only)
     names: asyncio.Queue[str] = asyncio.Queue()
 
@@ -107,6 +110,8 @@ async def find_registry(
             if not addresses or not info.port:
                 continue
             props = {k.decode(): (v or b"").decode() for k, v in (info.properties or {}).items()}
+            if did is not None and props.get("did") != did:
+                continue
             return FoundRegistry(f"http://{addresses[0]}:{info.port}", props.get("did") or None)
         return None
     finally:

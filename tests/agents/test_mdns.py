@@ -39,7 +39,7 @@ async def test_find_registry_over_mdns() -> None:
     advertiser = RegistryAdvertiser(did=did, version="1", host="127.0.0.1", port=18471)
     await advertiser.start()
     try:
-        found = await find_registry(timeout=8, interfaces=LOOPBACK)
+        found = await find_registry(timeout=8, interfaces=LOOPBACK, did=did)
     finally:
         await advertiser.close()
     assert found is not None
