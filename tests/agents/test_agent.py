@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from tests.agents.conftest import EchoIn, EchoOut, make_agent
 from woa_agents import Agent
 from woa_protocol import verify_card
 from woa_protocol.models import AgentCard, ModelFamily, read_extension
+
+from .conftest import EchoIn, EchoOut, make_agent
 
 
 def test_card_carries_skills_schemas_and_extension() -> None:

@@ -8,7 +8,6 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from tests.agents.conftest import CountOut, EchoIn, EchoOut, make_agent
 from woa_agents import (
     Agent,
     AgentCallError,
@@ -22,6 +21,8 @@ from woa_agents import (
     connect,
 )
 from woa_protocol import SigningKey
+
+from .conftest import CountOut, EchoIn, EchoOut, make_agent
 
 
 @pytest.mark.req("AGT-032")

@@ -19,9 +19,10 @@ import uvicorn
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.struct_pb2 import Struct, Value
 
-from tests.agents.conftest import make_agent
 from woa_agents import AgentClient, AgentIdentityError, SignaturePolicy
 from woa_protocol import SigningKey
+
+from .conftest import make_agent
 
 pytestmark = pytest.mark.interop
 

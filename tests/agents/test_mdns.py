@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.agents.conftest import make_agent
 from woa_agents.mdns import AGENT_SERVICE_TYPE, find_registry
 from woa_protocol import SigningKey
+
+from .conftest import make_agent
 
 LOOPBACK = ["127.0.0.1"]
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.agents.conftest import RawCaller, message
 from woa_agents.signing import verify_unbound
 from woa_protocol import HttpResponse, verify_card
 from woa_protocol.httpsig import normalize_headers
+
+from .conftest import RawCaller, message
 
 CARD = "http://agent.test/.well-known/agent-card.json"
 

@@ -35,7 +35,7 @@ def _serve_registry(
     tmp: Path, ready: threading.Event, done: threading.Event, out: list[str]
 ) -> None:
     async def main() -> None:
-        from tests.agents.test_e2e import RegistryServer, free_port
+        from .test_e2e import RegistryServer, free_port
 
         registry = await RegistryServer(tmp, free_port(), "tutorial.db").start()
         out.append(registry.url)

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.agents.conftest import RawCaller, message
 from woa_agents import Agent
 from woa_protocol import SigningKey
+
+from ..conftest import RawCaller, message
 
 
 async def send(raw: RawCaller, skill: str, data: Any, **config: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from tests.agents.conftest import RawCaller, message
 from woa_agents import Agent, SignaturePolicy
 from woa_protocol import (
     HttpRequest,
@@ -19,6 +18,8 @@ from woa_protocol import (
     content_digest,
 )
 from woa_protocol.httpsig import normalize_headers
+
+from ..conftest import RawCaller, message
 
 
 async def assert_still_serving(raw: RawCaller) -> None:
@@ -84,7 +85,7 @@ async def test_params_that_are_not_an_object(raw: RawCaller) -> None:
 @pytest.mark.req("AGT-040")
 async def test_oversized_body_is_413_and_read_no_further() -> None:
     agent = Agent("small", "tiny limit", max_body_bytes=2048)
-    from tests.agents.conftest import EchoIn, EchoOut
+    from ..conftest import EchoIn, EchoOut
 
     @agent.skill(family="classical")
     async def echo(request: EchoIn) -> EchoOut:
@@ -127,7 +128,7 @@ async def test_missing_skill_with_several_skills(raw: RawCaller) -> None:
 
 @pytest.mark.req("AGT-010")
 async def test_single_skill_agent_accepts_a_message_without_skill_id() -> None:
-    from tests.agents.conftest import EchoIn, EchoOut
+    from ..conftest import EchoIn, EchoOut
 
     agent = Agent("one", "one skill")
 
@@ -303,7 +304,7 @@ async def test_error_responses_are_signed_and_bound(raw: RawCaller) -> None:
 
 @pytest.mark.req("AGT-031")
 async def test_unsigned_callers_accepted_when_policy_allows() -> None:
-    from tests.agents.conftest import make_agent
+    from ..conftest import make_agent
 
     agent = make_agent(policy=SignaturePolicy(require_signatures=False))
     app = agent.app("http://agent.test/")
@@ -326,7 +327,7 @@ async def test_unsigned_callers_accepted_when_policy_allows() -> None:
 
 @pytest.mark.req("AGT-032")
 async def test_allow_and_deny_lists() -> None:
-    from tests.agents.conftest import make_agent
+    from ..conftest import make_agent
 
     friend, stranger = SigningKey.generate(), SigningKey.generate()
     agent = make_agent(policy=SignaturePolicy(allow={friend.did}))
@@ -367,9 +368,10 @@ async def test_allow_and_deny_lists() -> None:
 
 @pytest.mark.req("AGT-040")
 async def test_internal_failure_is_32603_and_the_agent_keeps_serving() -> None:
-    from tests.agents.conftest import make_agent
     from woa_agents import InMemoryTaskStore
     from woa_protocol.models import Task
+
+    from ..conftest import make_agent
 
     class BrokenDisk(InMemoryTaskStore):
         """A store whose disk fails on the next write (fault injection)."""
@@ -396,7 +398,7 @@ async def test_internal_failure_is_32603_and_the_agent_keeps_serving() -> None:
 
 @pytest.mark.req("AGT-034")
 async def test_stream_head_is_signed_for_unsigned_callers_too() -> None:
-    from tests.agents.conftest import make_agent
+    from ..conftest import make_agent
 
     agent = make_agent(policy=SignaturePolicy(require_signatures=False))
     app = agent.app("http://agent.test/")

@@ -71,9 +71,10 @@ async def test_sqlite_store_must_be_opened(tmp_path: Path) -> None:
 
 @pytest.mark.req("AGT-026")
 async def test_completed_task_survives_an_agent_restart(tmp_path: Path) -> None:
-    from tests.agents.conftest import EchoOut, make_agent
     from woa_agents import connect
     from woa_protocol import SigningKey
+
+    from ..conftest import EchoOut, make_agent
 
     agent_key, caller = SigningKey.generate(), SigningKey.generate()
     path = tmp_path / "agent-tasks.db"
