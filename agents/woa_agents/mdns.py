@@ -34,6 +34,18 @@ def _interfaces(host: str) -> list[str] | InterfaceChoice:
     return [socket.gethostbyname(host)]
 
 
+def _addresses(host: str) -> list[bytes]:
+    """The addresses to announce: the bound one, or every IPv4 address for a wildcard."""
+    if host not in ("0.0.0.0", "", "::"):  # noqa: S104 - a comparison, not a bind
+        return [ipaddress.ip_address(socket.gethostbyname(host)).packed]
+    found = {
+        str(info[4][0])
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        if not str(info[4][0]).startswith("127.")
+    }
+    return [socket.inet_aton(a) for a in sorted(found)] or [socket.inet_aton("127.0.0.1")]
+
+
 class AgentAdvertiser:
     """Announces one agent on DNS-SD until closed."""
 
@@ -41,13 +53,13 @@ class AgentAdvertiser:
         self, *, name: str, did: str, host: str, port: int, card_path: str, url: str
     ) -> None:
         self._interfaces = _interfaces(host)
-        address = "127.0.0.1" if host in ("0.0.0.0", "", "::") else socket.gethostbyname(host)  # noqa: S104
+        addresses = _addresses(host)
         safe = "".join(c if c.isalnum() or c == "-" else "-" for c in name)[:40] or "agent"
         self.instance = f"{safe}-{did[-8:]}-{port}"
         self.info = AsyncServiceInfo(
             AGENT_SERVICE_TYPE,
             f"{self.instance}.{AGENT_SERVICE_TYPE}",
-            addresses=[ipaddress.ip_address(address).packed],
+            addresses=addresses,
             port=port,
             properties={"path": card_path, "did": did, "url": url},
             server=f"{self.instance}.local.",

@@ -94,6 +94,17 @@ def build_app(
     async def metrics_route(request: Request) -> Response:
         return _signed(signer, 200, metrics.render(), {"content-type": CONTENT_TYPE_LATEST})
 
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        problem = {
+            "type": "about:blank",
+            "title": {404: "Not Found", 405: "Method Not Allowed"}.get(status, "Error"),
+            "status": status,
+            "detail": f"{request.method} {request.url.path}",
+        }
+        body = json.dumps(problem).encode()
+        return _signed(signer, status, body, {"content-type": "application/problem+json"})
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await handler.store.open()
@@ -116,6 +127,7 @@ def build_app(
             Route("/metrics", metrics_route, methods=["GET"]),
         ],
         lifespan=lifespan,
+        exception_handlers={404: http_error, 405: http_error},
     )
     app.state.metrics = metrics
     app.state.handler = handler

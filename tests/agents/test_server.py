@@ -55,3 +55,16 @@ async def test_health_and_metrics(raw: RawCaller) -> None:
     assert 'woa_agent_requests_total{method="SendMessage",outcome="ok"} 1.0' in metrics
     assert 'outcome="METHOD_NOT_FOUND"' in metrics
     assert "woa_agent_request_seconds_bucket" in metrics
+
+
+@pytest.mark.req("AGT-033")
+async def test_unknown_paths_and_methods_are_signed_problems(raw: RawCaller) -> None:
+    card = (await raw.http.get(CARD)).json()
+    did = next(e for e in card["capabilities"]["extensions"] if "woa" in e["uri"])["params"]["did"]
+    missing = await raw.http.get("http://agent.test/nope")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    verify_unbound(as_message(missing), did)
+    wrong = await raw.http.get("http://agent.test/")
+    assert wrong.status_code == 405
+    verify_unbound(as_message(wrong), did)
