@@ -264,7 +264,13 @@ class Agent:
             )
         app = self.app(url, lifecycle=lifecycle, public_url=public_url)
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="on", access_log=False, timeout_graceful_shutdown=5
+            app,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+            server_header=False,
+            date_header=False,
         )
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve(sockets=[sock]))

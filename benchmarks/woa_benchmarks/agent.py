@@ -154,7 +154,15 @@ def _serve(kind: str, port: int) -> None:
         "woa": lambda: _woa_app(url),
     }
     app = builders[kind]()
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(  # the same server settings for all three
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        date_header=False,
+    )
 
 
 def _free_port() -> int:
