@@ -241,3 +241,20 @@ async def test_traceparent_follows_every_hop() -> None:
     meta = task_list["tasks"][0]["metadata"]
     assert meta["woa.traceId"] == "0af7651916cd43dd8448eb211c80319c"
     assert meta["woa.spanId"] == out.mine.span_id
+
+
+@pytest.mark.req("AGT-035")
+async def test_response_bound_to_another_request_is_rejected(agent: Agent) -> None:
+    from woa_protocol import HttpRequest
+
+    key = SigningKey.generate()
+    async with connect(agent, key=key) as client:
+        remote = client.default_agent
+        assert remote is not None
+        first, signed_first = client._build(remote, "ListTasks", {}, None)
+        response = await client._http.send(first)
+        client._check_response(remote, response, signed_first)  # genuine: accepted
+        _, signed_second = client._build(remote, "ListTasks", {}, None)
+        assert isinstance(signed_second, HttpRequest)
+        with pytest.raises(AgentIdentityError, match="not signed by"):
+            client._check_response(remote, response, signed_second)  # replayed answer
