@@ -51,8 +51,7 @@ class _AgentApp(Starlette):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
-            response = await self.endpoint.handle(Request(scope, receive))
-            await response(scope, receive, send)
+            await self.endpoint(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
@@ -122,7 +121,7 @@ def build_app(
         endpoint,
         routes=[
             Route(AGENT_CARD_PATH, agent_card, methods=["GET"]),
-            Route("/", endpoint.handle, methods=["POST"]),
+            Route("/", endpoint, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_route, methods=["GET"]),
         ],

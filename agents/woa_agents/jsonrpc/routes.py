@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from woa_protocol import HttpRequest, HttpResponse, MessageSigner
 from woa_protocol.httpsig import normalize_headers
@@ -51,6 +52,41 @@ _JSON = "application/json"
 
 class _TooLargeError(Exception):
     pass
+
+
+class _Answer:
+    """A complete response sent as two ASGI messages (lighter than a Starlette Response)."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]
+        raw.append((b"content-length", str(len(self.body)).encode("ascii")))
+        await send({"type": "http.response.start", "status": self.status, "headers": raw})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+Answer = _Answer | StreamingResponse
+
+
+def _target_uri(scope: Scope, headers: dict[str, str], public_url: str | None) -> str:
+    """The absolute request URI as the client wrote it (what its signature covers)."""
+    path = str(scope.get("root_path", "")) + str(scope["path"])
+    query = bytes(scope.get("query_string", b"")).decode("latin-1")
+    if public_url:
+        base = public_url.rstrip("/")
+    else:
+        host = headers.get("host")
+        if host is None:
+            server = scope.get("server") or ("localhost", 80)
+            host = f"{server[0]}:{server[1]}"
+        base = f"{scope.get('scheme', 'http')}://{host}"
+    return base + path + (f"?{query}" if query else "")
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -99,20 +135,21 @@ class JsonRpcEndpoint:
             "SubscribeToTask": handler.subscribe_to_task,
         }
 
-    def _url(self, request: Request) -> str:
-        if self.public_url:
-            query = request.url.query
-            return self.public_url.rstrip("/") + request.url.path + (f"?{query}" if query else "")
-        return str(request.url)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point: answer one POST."""
+        answer = await self.handle(Request(scope, receive))
+        await answer(scope, receive, send)
 
-    async def handle(self, request: Request) -> Response:
-        """Handle one POST."""
+    async def handle(self, request: Request) -> Answer:
+        """Handle one POST; return the (signed) answer to send."""
         started = time.perf_counter()
         method = "-"
         outcome = "ok"
-        http_request = HttpRequest(
-            request.method, self._url(request), normalize_headers(request.headers.items())
+        scope = request.scope
+        headers = normalize_headers(
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         )
+        http_request = HttpRequest("POST", _target_uri(scope, headers, self.public_url), headers)
         request_id: Any = None
         try:
             try:
@@ -208,15 +245,15 @@ class JsonRpcEndpoint:
         status: int,
         payload: dict[str, Any],
         label: str | None = None,
-    ) -> Response:
+    ) -> Answer:
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         response = HttpResponse(status, {"content-type": _JSON}, body, request=request)
         sign_response(self.signer, response, lifetime=self.signer.lifetime, label=label)
-        return Response(body, status_code=status, headers=response.headers)
+        return _Answer(status, response.headers, body)
 
     def _stream(
         self, request: HttpRequest, request_id: Any, events: AsyncIterator[dict[str, Any]]
-    ) -> Response:
+    ) -> Answer:
         head = HttpResponse(200, {"content-type": "text/event-stream"}, request=request)
         label = request_label(request.headers) if "signature" in request.headers else None
         sign_stream_head(self.signer.key, head, label, lifetime=self.signer.lifetime)
