@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
-from woa_protocol.models import Task, TaskState
+from woa_protocol.models import TERMINAL_TASK_STATES, Task, TaskState
 
 __all__ = ["InMemoryTaskStore", "StoredTask", "TaskPage", "TaskStore"]
 
@@ -72,15 +72,36 @@ class TaskStore(abc.ABC):
 
 
 class InMemoryTaskStore(TaskStore):
-    """Tasks in a dict: fast, and gone when the process ends."""
+    """Tasks in a dict: fast, bounded, and gone when the process ends.
 
-    def __init__(self) -> None:
+    At most ``max_tasks`` are kept; beyond that the least recently saved *finished* tasks
+    are dropped first (a live task is never dropped), so a long-running agent does not
+    grow without bound. Use the SQLite store to keep every result.
+    """
+
+    def __init__(self, max_tasks: int = 10_000) -> None:
+        if max_tasks < 1:
+            raise ValueError("max_tasks must be at least 1")
+        self.max_tasks = max_tasks
         self._tasks: dict[str, StoredTask] = {}
 
     async def save(self, task: Task, owner: str | None) -> None:
-        """Insert or replace the task (the first owner is kept)."""
+        """Insert or replace the task (the first owner is kept); evict old finished tasks."""
         existing = self._tasks.pop(task.id, None)
         self._tasks[task.id] = StoredTask(task, existing.owner if existing else owner)
+        if len(self._tasks) > self.max_tasks:
+            self._evict()
+
+    def _evict(self) -> None:
+        # down to 90 % of the bound, so the scan runs once per max_tasks/10 saves
+        excess = len(self._tasks) - (self.max_tasks - self.max_tasks // 10)
+        finished = [
+            task_id
+            for task_id, stored in self._tasks.items()
+            if stored.task.status.state in TERMINAL_TASK_STATES
+        ][:excess]
+        for task_id in finished:
+            del self._tasks[task_id]
 
     async def get(self, task_id: str) -> StoredTask | None:
         """Return the stored task or None."""

@@ -90,3 +90,14 @@ async def test_completed_task_survives_an_agent_restart(tmp_path: Path) -> None:
     async with connect(restarted, key=SigningKey.generate()) as stranger:
         with pytest.raises(Exception, match="not found"):
             await stranger.get_task(task["id"])
+
+
+async def test_memory_store_is_bounded_and_keeps_live_tasks() -> None:
+    store = InMemoryTaskStore(max_tasks=3)
+    await store.save(task(0, TaskState.WORKING), "a")
+    for i in range(1, 6):
+        await store.save(task(i), "a")
+    kept = [t.id for t in (await store.list("a", page_size=10)).tasks]
+    assert kept == ["t5", "t4", "t0"]  # the live task survives, the oldest finished go
+    with pytest.raises(ValueError, match="max_tasks"):
+        InMemoryTaskStore(max_tasks=0)
