@@ -212,22 +212,29 @@ class AgentClient:
         limit: int = 20,
     ) -> list[RemoteAgent]:
         """Agents from the registry matching every filter (cards checked), in registry order."""
-        page = await self._registry().search(
-            skill=skill,
-            family=family,
-            input_mode=mode,
-            output_mode=output_mode,
-            tag=tag,
-            q=text,
-            limit=limit,
-        )
+        registry = self._registry()
+        try:
+            page = await registry.search(
+                skill=skill,
+                family=family,
+                input_mode=mode,
+                output_mode=output_mode,
+                tag=tag,
+                q=text,
+                limit=limit,
+            )
+        except httpx.HTTPError as exc:
+            raise AgentCallError(f"registry {registry.base_url} unreachable: {exc}") from exc
         found = [self._from_record(r) for r in page.get("agents", [])]
         return [a for a in found if a is not None]
 
     async def find_for_payload(self, payload: Any, **filters: Any) -> list[tuple[RemoteAgent, str]]:
         """(agent, skill id) pairs whose input schema accepts ``payload``."""
         registry = self._registry()
-        matches = (await registry.search_payload(payload, **filters)).get("matches", [])
+        try:
+            matches = (await registry.search_payload(payload, **filters)).get("matches", [])
+        except httpx.HTTPError as exc:
+            raise AgentCallError(f"registry {registry.base_url} unreachable: {exc}") from exc
         out: list[tuple[RemoteAgent, str]] = []
         for match in matches:
             record = await registry.get(str(match.get("did")))

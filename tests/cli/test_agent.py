@@ -112,3 +112,11 @@ def test_card_of_nothing_fails_cleanly() -> None:
     result = runner.invoke(app, ["agent", "card", "http://127.0.0.1:9/"])
     assert result.exit_code == 1
     assert "cannot fetch" in result.output
+
+
+def test_call_with_no_registry_fails_cleanly() -> None:
+    result = runner.invoke(
+        app, ["agent", "call", "echo", "--input", "{}", "--registry", "http://127.0.0.1:9"]
+    )
+    assert result.exit_code == 1
+    assert "unreachable" in result.output
