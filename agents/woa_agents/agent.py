@@ -93,6 +93,8 @@ class Agent:
         heartbeat_interval: float | None = None,
         discover_registry: bool = False,
         mdns: bool = False,
+        mdns_interfaces: list[str] | None = None,
+        registry_did: str | None = None,
         max_body_bytes: int = 1024 * 1024,
         replay: ReplayPolicy | None = None,
     ) -> None:
@@ -111,6 +113,8 @@ class Agent:
         self.lease_seconds = lease_seconds
         self.heartbeat_interval = heartbeat_interval
         self.discover_registry = discover_registry
+        self.mdns_interfaces = mdns_interfaces
+        self.registry_did = registry_did
         self.mdns = mdns
         self.max_body_bytes = max_body_bytes
         self.replay = replay
@@ -258,6 +262,8 @@ class Agent:
                 lambda: card,
                 registry_url=registry_url,
                 discover=self.discover_registry,
+                mdns_interfaces=self.mdns_interfaces,
+                registry_did=self.registry_did,
                 lease_seconds=self.lease_seconds,
                 heartbeat_interval=self.heartbeat_interval,
                 advertiser=advertiser,

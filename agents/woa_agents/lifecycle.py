@@ -37,6 +37,8 @@ class RegistryLifecycle:
         *,
         registry_url: str | None = None,
         discover: bool = False,
+        mdns_interfaces: list[str] | None = None,
+        registry_did: str | None = None,
         lease_seconds: int = 60,
         heartbeat_interval: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -48,6 +50,8 @@ class RegistryLifecycle:
         self._card = card
         self.registry_url = registry_url
         self.discover = discover
+        self.mdns_interfaces = mdns_interfaces
+        self.registry_did = registry_did
         self.lease_seconds = lease_seconds
         self.heartbeat_interval = heartbeat_interval or max(lease_seconds / 3, 0.05)
         self._transport = transport
@@ -65,7 +69,7 @@ class RegistryLifecycle:
         if self.advertiser is not None:
             await self.advertiser.start()
         if self.registry_url is None and self.discover:
-            found = await find_registry()
+            found = await find_registry(interfaces=self.mdns_interfaces, did=self.registry_did)
             if found is None:
                 log.warning("no registry found on the LAN; serving without one")
             else:
@@ -74,7 +78,9 @@ class RegistryLifecycle:
                     found.url, self.key, self._transport, registry_did=found.did
                 )
         elif self.registry_url is not None:
-            self.client = RegistryClient(self.registry_url, self.key, self._transport)
+            self.client = RegistryClient(
+                self.registry_url, self.key, self._transport, registry_did=self.registry_did
+            )
         if self.client is not None:
             self._task = asyncio.create_task(self._run(), name="woa-registry-lifecycle")
 

@@ -191,3 +191,39 @@ async def test_heartbeat_answered_404_registers_again(tmp_path: Path) -> None:
                 assert await as_agent.get(agent.did) is not None
     finally:
         await reg.stop()
+
+
+@pytest.mark.req("AGT-070")
+@pytest.mark.req("AGT-073")
+async def test_agent_finds_the_registry_over_mdns(tmp_path: Path) -> None:
+    from woa_registry.mdns import RegistryAdvertiser
+
+    reg = await RegistryServer(tmp_path, free_port(), "mdns.db").start()
+    advertiser = RegistryAdvertiser(
+        did=REGISTRY_KEY.did, version="test", host="127.0.0.1", port=reg.port
+    )
+    await advertiser.start()
+    agent = Agent(
+        "lan-agent",
+        "finds its registry on the LAN",
+        discover_registry=True,
+        mdns=True,
+        mdns_interfaces=["127.0.0.1"],
+        registry_did=REGISTRY_KEY.did,
+        lease_seconds=10,
+    )
+
+    @agent.skill(family="classical")
+    async def upper(request: Text) -> Shouted:
+        return Shouted(text=request.text.upper(), by="lan")
+
+    try:
+        async with agent.running() as running:
+            assert running.lifecycle is not None
+            await asyncio.wait_for(running.lifecycle.registered.wait(), 15)
+            assert running.lifecycle.registry_url == reg.url
+            async with RegistryClient(reg.url, registry_did=REGISTRY_KEY.did) as reader:
+                assert await reader.get(agent.did) is not None
+    finally:
+        await advertiser.close()
+        await reg.stop()
