@@ -5,6 +5,9 @@ Requests cover ``@method``, ``@target-uri``, ``content-digest`` and, when presen
 ``nonce``, ``keyid`` (the signer's did:key) and ``alg`` (``ed25519``). Responses cover
 ``@status``, ``content-digest``, ``content-type`` when present, and the request's signature
 (``"signature";req;key=...``), which binds each response to the request it answers.
+A response to an unsigned request carries the same signature without the binding, and a
+streamed response (whose body is not known when its head is sent) signs its head only:
+``@status``, ``content-type`` and the binding, without ``content-digest``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import InvalidDidError, InvalidSignatureError, MissingSignatureError
+from ..errors import InvalidDidError, InvalidSignatureError, MissingSignatureError, WoaError
 from ..identity import SigningKey, VerifyingKey, resolve_did
 from ..replay import ReplayGuard, ReplayPolicy
 from .components import HttpRequest, HttpResponse
@@ -31,11 +34,14 @@ from .structured import BareItem, InnerList, Item, serialize_item
 
 __all__ = [
     "DEFAULT_LABEL",
-    "MessageSigner",
-    "MessageVerifier",
     "REQUIRED_REQUEST_COMPONENTS",
     "REQUIRED_RESPONSE_COMPONENTS",
+    "REQUIRED_STREAM_COMPONENTS",
+    "MessageSigner",
+    "MessageVerifier",
     "VerifiedMessage",
+    "request_signature_label",
+    "select_signature",
 ]
 
 DEFAULT_LABEL = "woa"
@@ -43,6 +49,7 @@ DEFAULT_LABEL = "woa"
 
 REQUIRED_REQUEST_COMPONENTS = ("@method", "@target-uri", "content-digest")
 REQUIRED_RESPONSE_COMPONENTS = ("@status", "content-digest")
+REQUIRED_STREAM_COMPONENTS = ("@status", "content-type")
 _OPTIONAL_COVERED = ("content-type", "traceparent")
 
 
@@ -57,6 +64,34 @@ class VerifiedMessage:
     nonce: str | None
     signature: bytes
     covered: dict[str, str]
+
+
+def select_signature(signatures: dict[str, ParsedSignature]) -> ParsedSignature:
+    """Pick the signature the profile verifies (MSG-001).
+
+    The one labelled ``woa``; else the only one whose ``keyid`` is a did:key.
+    """
+    if DEFAULT_LABEL in signatures:
+        return signatures[DEFAULT_LABEL]
+    dids = [s for s in signatures.values() if str(s.params.get("keyid", "")).startswith("did:key:")]
+    if len(dids) == 1:
+        return dids[0]
+    raise MissingSignatureError(
+        f"expected one signature by a did:key (label {DEFAULT_LABEL!r}); "
+        f"found labels {sorted(signatures)}"
+    )
+
+
+def request_signature_label(headers: dict[str, str]) -> str | None:
+    """Return the label of the request signature a response binds to, or None if unsigned."""
+    try:
+        return select_signature(parse_signatures(headers)).label
+    except WoaError:
+        return None
+
+
+def _binding(request_label: str) -> Item:
+    return Item("signature", {"req": True, "key": request_label})
 
 
 def _did_from_keyid(keyid: str) -> VerifyingKey:
@@ -110,21 +145,27 @@ class MessageSigner:
         return InnerList(items, params, text)
 
     def _sign(
-        self, message: HttpRequest | HttpResponse, components: list[str | Item], nonce: bool
+        self,
+        message: HttpRequest | HttpResponse,
+        components: list[str | Item],
+        *,
+        nonce: bool,
+        digest: bool = True,
     ) -> dict[str, str]:
-        message.headers["content-digest"] = content_digest(message.body)
-        if message.body:
-            components += [c for c in _OPTIONAL_COVERED if c in message.headers]
-        elif "traceparent" in message.headers:
-            components.append("traceparent")
+        added: dict[str, str] = {}
+        if digest:
+            added["content-digest"] = message.headers["content-digest"] = content_digest(
+                message.body
+            )
+            if message.body:
+                components += [c for c in _OPTIONAL_COVERED if c in message.headers]
+            elif "traceparent" in message.headers:
+                components.append("traceparent")
         sig_input, signature = sign_covered(
             message, key=self.key, covered=self._covered(components, nonce=nonce), label=self.label
         )
-        added = {
-            "content-digest": message.headers["content-digest"],
-            "signature-input": sig_input,
-            "signature": signature,
-        }
+        added["signature-input"] = sig_input
+        added["signature"] = signature
         message.headers.update(added)
         return added
 
@@ -134,12 +175,23 @@ class MessageSigner:
             request.headers.pop(name, None)
         return self._sign(request, list(REQUIRED_REQUEST_COMPONENTS), nonce=True)
 
-    def sign_response(self, response: HttpResponse, request_label: str) -> dict[str, str]:
-        """Sign ``response`` and bind it to its request's signature ``request_label``."""
-        if response.request is None or "signature" not in response.request.headers:
-            raise ValueError("a response is bound to a signed request: set response.request")
-        binding = Item("signature", {"req": True, "key": request_label})
-        return self._sign(response, [*REQUIRED_RESPONSE_COMPONENTS, binding], nonce=False)
+    def sign_response(
+        self, response: HttpResponse, request_label: str | None = None, *, stream: bool = False
+    ) -> dict[str, str]:
+        """Sign ``response``; add and return the header fields.
+
+        With ``request_label`` (the label of the request's verified signature) the response is
+        bound to ``response.request`` (MSG-005); without it, it answers an unsigned request
+        (MSG-009). ``stream=True`` signs only the head of a streamed response (MSG-010).
+        """
+        components: list[str | Item] = list(
+            REQUIRED_STREAM_COMPONENTS if stream else REQUIRED_RESPONSE_COMPONENTS
+        )
+        if request_label is not None:
+            if response.request is None or "signature" not in response.request.headers:
+                raise ValueError("a bound response needs response.request, a signed request")
+            components.append(_binding(request_label))
+        return self._sign(response, components, nonce=False, digest=not stream)
 
 
 class MessageVerifier:
@@ -156,20 +208,6 @@ class MessageVerifier:
             replay_guard if replay_guard is not None else ReplayGuard(policy, clock=clock)
         )
 
-    @staticmethod
-    def _select(signatures: dict[str, ParsedSignature]) -> ParsedSignature:
-        if DEFAULT_LABEL in signatures:
-            return signatures[DEFAULT_LABEL]
-        dids = [
-            s for s in signatures.values() if str(s.params.get("keyid", "")).startswith("did:key:")
-        ]
-        if len(dids) == 1:
-            return dids[0]
-        raise MissingSignatureError(
-            f"expected one signature by a did:key (label {DEFAULT_LABEL!r}); "
-            f"found labels {sorted(signatures)}"
-        )
-
     def _check(
         self,
         message: HttpRequest | HttpResponse,
@@ -177,8 +215,10 @@ class MessageVerifier:
         *,
         need_nonce: bool,
         extra: Item | None = None,
+        expected_did: str | None = None,
+        digest: bool = True,
     ) -> VerifiedMessage:
-        parsed = self._select(parse_signatures(message.headers))
+        parsed = select_signature(parse_signatures(message.headers))
         names = {item.value for item in parsed.covered.items if not item.params}
         missing = [c for c in required if c not in names]
         if message.body and "content-type" in message.headers and "content-type" not in names:
@@ -200,11 +240,15 @@ class MessageVerifier:
             raise InvalidSignatureError("'nonce' must be a string")
         if need_nonce and not nonce:
             raise InvalidSignatureError("request signatures must carry a 'nonce'")
+        keyid = params.get("keyid")
+        did = keyid.split("#", 1)[0] if isinstance(keyid, str) else None
+        if expected_did is not None and did != expected_did:
+            raise InvalidSignatureError(f"signed by {keyid!r}, expected {expected_did}")
         self.replay_guard.check_window(created, expires)
         covered = _verify_signature(message, parsed, _did_from_keyid)
-        verify_content_digest(message.headers["content-digest"], message.body)
-        keyid = str(params["keyid"])
-        did = keyid.split("#", 1)[0]
+        assert did is not None  # _verify_signature rejects a missing keyid
+        if digest:
+            verify_content_digest(message.headers["content-digest"], message.body)
         if need_nonce:
             assert isinstance(nonce, str)
             self.replay_guard.check(did, nonce, created, expires)
@@ -222,9 +266,32 @@ class MessageVerifier:
         """Verify a signed request and consume its nonce; return the signer's DID and more."""
         return self._check(request, REQUIRED_REQUEST_COMPONENTS, need_nonce=True)
 
-    def verify_response(self, response: HttpResponse, request_label: str) -> VerifiedMessage:
-        """Verify a signed response and that it answers ``response.request`` (its signature)."""
-        if response.request is None:
-            raise ValueError("set response.request to the request this response answers")
-        binding = Item("signature", {"req": True, "key": request_label})
-        return self._check(response, REQUIRED_RESPONSE_COMPONENTS, need_nonce=False, extra=binding)
+    def verify_response(
+        self,
+        response: HttpResponse,
+        request_label: str | None = None,
+        *,
+        expected_did: str | None = None,
+        stream: bool = False,
+    ) -> VerifiedMessage:
+        """Verify a signed response; see :meth:`MessageSigner.sign_response` for the forms.
+
+        With ``request_label`` it must be bound to ``response.request``'s signature of that
+        label; without, ``expected_did`` (the responder the client meant to reach) is required.
+        ``stream=True`` checks a streamed response's head (no digest).
+        """
+        extra = None
+        if request_label is not None:
+            if response.request is None:
+                raise ValueError("set response.request to the request this response answers")
+            extra = _binding(request_label)
+        elif expected_did is None:
+            raise ValueError("an unbound response can only be checked against an expected DID")
+        return self._check(
+            response,
+            REQUIRED_STREAM_COMPONENTS if stream else REQUIRED_RESPONSE_COMPONENTS,
+            need_nonce=False,
+            extra=extra,
+            expected_did=expected_did,
+            digest=not stream,
+        )
