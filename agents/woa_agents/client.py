@@ -50,7 +50,6 @@ from .errors import (
 from .jsonrpc.handler import SKILL_METADATA_KEY
 from .registry_client import RegistryClient
 from .server import AGENT_CARD_PATH
-from .signing import verify_stream_head, verify_unbound
 from .tasks.runner import RESULT_ARTIFACT_ID
 from .tracing import outgoing_trace
 
@@ -271,7 +270,7 @@ class AgentClient:
             response.content,
         )
         try:
-            verify_unbound(message, did, guard=self._guard)
+            self._verifier.verify_response(message, expected_did=did)
         except WoaError as exc:
             raise AgentIdentityError(f"response not signed by {did}: {exc.detail}") from exc
 
@@ -310,15 +309,11 @@ class AgentClient:
             response.content,
             request=signed,
         )
+        label = DEFAULT_LABEL if signed is not None else None
         try:
-            if signed is None:
-                verify_unbound(message, agent.did, guard=self._guard)
-                return
-            verified = self._verifier.verify_response(message, DEFAULT_LABEL)
+            self._verifier.verify_response(message, label, expected_did=agent.did)
         except WoaError as exc:
             raise AgentIdentityError(f"answer not signed by {agent.did}: {exc.detail}") from exc
-        if verified.did != agent.did:
-            raise AgentIdentityError(f"answer signed by {verified.did}, not by {agent.did}")
 
     async def request(
         self,
@@ -564,7 +559,9 @@ class AgentClient:
             response.status_code, normalize_headers(response.headers.multi_items()), request=signed
         )
         try:
-            verify_stream_head(message, agent.did, DEFAULT_LABEL, guard=self._guard)
+            self._verifier.verify_response(
+                message, DEFAULT_LABEL, expected_did=agent.did, stream=True
+            )
         except WoaError as exc:
             raise AgentIdentityError(f"stream not signed by {agent.did}: {exc.detail}") from exc
 

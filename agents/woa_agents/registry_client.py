@@ -25,8 +25,6 @@ from woa_protocol import (
 )
 from woa_protocol.httpsig import DEFAULT_LABEL, normalize_headers
 
-from .signing import verify_unbound
-
 __all__ = ["REGISTRY_WELL_KNOWN", "RegistryClient", "RegistryError"]
 
 REGISTRY_WELL_KNOWN = "/.well-known/woa-registry.json"
@@ -121,12 +119,8 @@ class RegistryClient:
             response.content,
             request=request,
         )
-        if request is None:
-            verify_unbound(message, expected, guard=self._guard)
-            return
-        verified = self._verifier.verify_response(message, DEFAULT_LABEL)
-        if verified.did != expected:
-            raise InvalidSignatureError(f"response signed by {verified.did}, not {expected}")
+        label = DEFAULT_LABEL if request is not None else None
+        self._verifier.verify_response(message, label, expected_did=expected)
 
     async def describe(self) -> dict[str, Any]:
         """Fetch the registry's self-description; pin its DID (trust on first use)."""

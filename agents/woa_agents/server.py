@@ -24,7 +24,7 @@ from woa_protocol import HttpResponse, MessageSigner, canonicalize
 
 from .jsonrpc import A2ARequestHandler, JsonRpcEndpoint
 from .metrics import AgentMetrics
-from .signing import RequestVerifier, sign_unbound
+from .signing import RequestVerifier
 
 __all__ = ["AGENT_CARD_PATH", "CARD_CACHE_CONTROL", "build_app"]
 
@@ -34,7 +34,7 @@ CARD_CACHE_CONTROL = "public, max-age=300"
 
 def _signed(signer: MessageSigner, status: int, body: bytes, headers: dict[str, str]) -> Response:
     response = HttpResponse(status, headers, body)
-    sign_unbound(signer.key, response, lifetime=signer.lifetime)
+    signer.sign_response(response)
     return Response(body, status_code=status, headers=response.headers)
 
 

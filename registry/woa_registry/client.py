@@ -33,7 +33,6 @@ from woa_protocol.httpsig import DEFAULT_LABEL, normalize_headers
 from .models import FeedEvent
 from .routes.feed import POLICY_VIOLATION
 from .routes.wellknown import WELL_KNOWN_PATH
-from .signing import verify_unbound_response
 
 __all__ = ["RegistryClient", "RegistryError"]
 
@@ -130,14 +129,8 @@ class RegistryClient:
             body=response.content,
             request=request,
         )
-        if request is not None:
-            verified = self._verifier.verify_response(message, DEFAULT_LABEL)
-            if verified.did != expected:
-                raise InvalidSignatureError(
-                    f"response signed by {verified.did}, expected the registry {expected}"
-                )
-        else:
-            verify_unbound_response(message, expected, guard=self._guard)
+        label = DEFAULT_LABEL if request is not None else None
+        self._verifier.verify_response(message, label, expected_did=expected)
 
     # -- API -------------------------------------------------------------------------------
 

@@ -7,53 +7,36 @@ with one shared :class:`~woa_protocol.ReplayGuard`, so a nonce is accepted once 
 Responses: :class:`ResponseSigningMiddleware` signs every HTTP response with the registry's
 key. When the request carried a signature, the response is bound to it with
 ``MessageSigner.sign_response`` (covers ``"signature";req;key=<label>``). An unsigned request
-(a plain GET) has nothing to bind to, and ``sign_response`` refuses that case, so
-:func:`sign_unbound_response` signs ``@status``, ``content-digest`` and ``content-type``
-with ``created``/``expires``/``keyid``/``alg`` (no nonce: responses are not replayed *to*
-the registry). :func:`verify_unbound_response` is the client-side check of that form.
+(a plain GET) has nothing to bind to: its response is signed unbound (spec MSG-009).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from woa_protocol import (
     HttpRequest,
     HttpResponse,
-    InvalidSignatureError,
     MessageSigner,
     MessageVerifier,
     ReplayGuard,
     ReplayPolicy,
     SigningKey,
     VerifiedMessage,
-    WoaError,
-    content_digest,
-    resolve_did,
 )
 from woa_protocol.httpsig import (
-    DEFAULT_LABEL,
-    ED25519_ALG,
-    REQUIRED_RESPONSE_COMPONENTS,
-    create_signature,
     normalize_headers,
-    parse_signatures,
-    verify_content_digest,
-    verify_signature,
+    request_signature_label,
 )
 
 __all__ = [
     "RequestAuthenticator",
     "ResponseSigningMiddleware",
     "request_from_scope",
-    "request_signature_label",
-    "sign_unbound_response",
     "target_uri",
-    "verify_unbound_response",
 ]
 
 
@@ -98,25 +81,6 @@ def _header_pairs_joined(scope: Scope) -> dict[str, str]:
     return normalize_headers(_header_pairs(scope))
 
 
-def request_signature_label(headers: dict[str, str]) -> str | None:
-    """Return the label of the request signature a response binds to, or None.
-
-    Same choice as the verifier: the ``woa`` label, else the only signature by a did:key.
-    """
-    try:
-        signatures = parse_signatures(headers)
-    except WoaError:
-        return None
-    if DEFAULT_LABEL in signatures:
-        return DEFAULT_LABEL
-    by_did = [
-        label
-        for label, sig in signatures.items()
-        if str(sig.params.get("keyid", "")).startswith("did:key:")
-    ]
-    return by_did[0] if len(by_did) == 1 else None
-
-
 class RequestAuthenticator:
     """Verifies signed requests with one replay cache for the whole app."""
 
@@ -136,78 +100,6 @@ class RequestAuthenticator:
     def verify(self, scope: Scope, body: bytes) -> VerifiedMessage:
         """Verify the request's signature and consume its nonce; raise a ``WoaError``."""
         return self.verifier.verify_request(request_from_scope(scope, body, self.public_url))
-
-
-def sign_unbound_response(
-    key: SigningKey,
-    response: HttpResponse,
-    *,
-    lifetime: int = 60,
-    label: str = DEFAULT_LABEL,
-    clock: Callable[[], float] = time.time,
-) -> dict[str, str]:
-    """Sign a response to an unsigned request; add and return the three header fields."""
-    response.headers["content-digest"] = content_digest(response.body)
-    components: list[Any] = list(REQUIRED_RESPONSE_COMPONENTS)
-    if "content-type" in response.headers:
-        components.append("content-type")
-    created = int(clock())
-    sig_input, signature = create_signature(
-        response,
-        key=key,
-        components=components,
-        params={
-            "created": created,
-            "expires": created + lifetime,
-            "keyid": key.did,
-            "alg": ED25519_ALG,
-        },
-        label=label,
-    )
-    added = {
-        "content-digest": response.headers["content-digest"],
-        "signature-input": sig_input,
-        "signature": signature,
-    }
-    response.headers.update(added)
-    return added
-
-
-def verify_unbound_response(
-    response: HttpResponse, expected_did: str, *, guard: ReplayGuard | None = None
-) -> VerifiedMessage:
-    """Check a response signed by :func:`sign_unbound_response` and made by ``expected_did``."""
-    signatures = parse_signatures(response.headers)
-    parsed = signatures.get(DEFAULT_LABEL)
-    if parsed is None:
-        raise InvalidSignatureError(f"response has no {DEFAULT_LABEL!r} signature")
-    ids = parsed.component_ids
-    required = [*REQUIRED_RESPONSE_COMPONENTS]
-    if response.body and "content-type" in response.headers:
-        required.append("content-type")
-    missing = [c for c in required if f'"{c}"' not in ids]
-    if missing:
-        raise InvalidSignatureError(f"response signature does not cover {', '.join(missing)}")
-    params = parsed.params
-    created, expires, keyid = params.get("created"), params.get("expires"), params.get("keyid")
-    if not isinstance(created, int) or isinstance(created, bool):
-        raise InvalidSignatureError("signature has no integer 'created' parameter")
-    if expires is not None and (not isinstance(expires, int) or isinstance(expires, bool)):
-        raise InvalidSignatureError("'expires' must be an integer")
-    if keyid != expected_did:
-        raise InvalidSignatureError(f"response signed by {keyid!r}, expected {expected_did}")
-    (guard or ReplayGuard()).check_window(created, expires)
-    covered = verify_signature(response, parsed, resolve_did)
-    verify_content_digest(response.headers["content-digest"], response.body)
-    return VerifiedMessage(
-        did=expected_did,
-        label=parsed.label,
-        created=created,
-        expires=expires,
-        nonce=None,
-        signature=parsed.signature,
-        covered=covered,
-    )
 
 
 class ResponseSigningMiddleware:
@@ -268,7 +160,7 @@ class ResponseSigningMiddleware:
             except ValueError:  # the request's signature field cannot be covered: sign unbound
                 response.request = None
         if added is None:
-            added = sign_unbound_response(self.key, response, lifetime=self.lifetime)
+            added = self.signer.sign_response(response)
         skip = {name.encode("latin-1") for name in added}
         headers = [(k, v) for k, v in raw_headers if k.lower() not in skip]
         headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in added.items()]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from woa_agents.signing import verify_unbound
-from woa_protocol import HttpResponse, verify_card
+from woa_protocol import HttpResponse, MessageVerifier, verify_card
 from woa_protocol.httpsig import normalize_headers
 
 from .conftest import RawCaller, message
@@ -35,11 +34,11 @@ async def test_card_is_signed_cached_and_answers_304(raw: RawCaller) -> None:
     )
     did = ext["params"]["did"]
     assert [v.did for v in verify_card(card, expected_did=did)] == [did]
-    verify_unbound(as_message(response), did)
+    MessageVerifier().verify_response(as_message(response), expected_did=did)
     cached = await raw.http.get(CARD, headers={"if-none-match": etag})
     assert cached.status_code == 304
     assert cached.content == b""
-    verify_unbound(as_message(cached), did)
+    MessageVerifier().verify_response(as_message(cached), expected_did=did)
     other = await raw.http.get(CARD, headers={"if-none-match": '"other"'})
     assert other.status_code == 200
 
@@ -64,7 +63,7 @@ async def test_unknown_paths_and_methods_are_signed_problems(raw: RawCaller) -> 
     missing = await raw.http.get("http://agent.test/nope")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
-    verify_unbound(as_message(missing), did)
+    MessageVerifier().verify_response(as_message(missing), expected_did=did)
     wrong = await raw.http.get("http://agent.test/")
     assert wrong.status_code == 405
-    verify_unbound(as_message(wrong), did)
+    MessageVerifier().verify_response(as_message(wrong), expected_did=did)

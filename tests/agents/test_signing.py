@@ -1,4 +1,4 @@
-"""Policy and the two signature forms the profile leaves open (unbound, stream head)."""
+"""The agent's signing policy, and the response forms it uses (unbound, stream head)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,18 @@ import time
 import pytest
 
 from woa_agents import RpcError, SignaturePolicy
-from woa_agents.signing import (
-    RequestVerifier,
-    request_label,
-    sign_stream_head,
-    sign_unbound,
-    verify_stream_head,
-    verify_unbound,
-)
+from woa_agents.signing import RequestVerifier
 from woa_protocol import (
     HttpRequest,
     HttpResponse,
     InvalidSignatureError,
     MessageSigner,
-    ReplayGuard,
+    MessageVerifier,
     SignatureExpiredError,
     SigningKey,
     WoaError,
 )
+from woa_protocol.httpsig import request_signature_label
 
 AGENT, CALLER = SigningKey.generate(), SigningKey.generate()
 
@@ -60,36 +54,39 @@ def test_verifier_consumes_nonces_once() -> None:
     with pytest.raises(RpcError) as replay:
         verifier.verify(request)
     assert replay.value.reason == "SIGNATURE_REPLAYED"
-    assert request_label(request.headers) == "woa"
-    assert request_label({}) is None
+    assert request_signature_label(request.headers) == "woa"
+    assert request_signature_label({}) is None
 
 
 @pytest.mark.req("AGT-033")
 def test_unbound_response_round_trip_and_tamper() -> None:
     response = HttpResponse(200, {"content-type": "application/json"}, b'{"ok":true}')
-    sign_unbound(AGENT, response)
-    verify_unbound(response, AGENT.did)
+    MessageSigner(AGENT).sign_reply(response)
+    MessageVerifier().verify_response(response, expected_did=AGENT.did)
     with pytest.raises(InvalidSignatureError, match="expected"):
-        verify_unbound(response, CALLER.did)
+        MessageVerifier().verify_response(response, expected_did=CALLER.did)
     tampered = HttpResponse(response.status, dict(response.headers), b'{"ok":false}')
     with pytest.raises(WoaError):
-        verify_unbound(tampered, AGENT.did)
+        MessageVerifier().verify_response(tampered, expected_did=AGENT.did)
     old = HttpResponse(200, {"content-type": "application/json"}, b"{}")
-    sign_unbound(AGENT, old, now=time.time() - 3600)
+    MessageSigner(AGENT, clock=lambda: time.time() - 3600).sign_reply(old)
     with pytest.raises(SignatureExpiredError):
-        verify_unbound(old, AGENT.did)
+        MessageVerifier().verify_response(old, expected_did=AGENT.did)
 
 
 @pytest.mark.req("AGT-034")
 def test_stream_head_is_bound_to_its_request() -> None:
     request = signed_request()
     head = HttpResponse(200, {"content-type": "text/event-stream"}, request=request)
-    sign_stream_head(AGENT, head, "woa")
-    verify_stream_head(head, AGENT.did, "woa", guard=ReplayGuard())
+    MessageSigner(AGENT).sign_reply(head, stream=True)
+    assert "content-digest" not in head.headers
+    verifier = MessageVerifier()
+    verifier.verify_response(head, "woa", expected_did=AGENT.did, stream=True)
     other = HttpResponse(200, dict(head.headers), request=signed_request())
     with pytest.raises(InvalidSignatureError):
-        verify_stream_head(other, AGENT.did, "woa", guard=ReplayGuard())
-    unbound = HttpResponse(200, {"content-type": "text/event-stream"}, request=request)
-    sign_stream_head(AGENT, unbound, None)
+        verifier.verify_response(other, "woa", expected_did=AGENT.did, stream=True)
+    unbound = HttpResponse(200, {"content-type": "text/event-stream"})
+    MessageSigner(AGENT).sign_reply(unbound, stream=True)
+    unbound.request = request
     with pytest.raises(InvalidSignatureError, match="does not cover"):
-        verify_stream_head(unbound, AGENT.did, "woa", guard=ReplayGuard())
+        verifier.verify_response(unbound, "woa", expected_did=AGENT.did, stream=True)

@@ -11,8 +11,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from woa_protocol import HttpRequest, HttpResponse, MessageSigner, SigningKey, sign_card
-from woa_registry.signing import verify_unbound_response
+from woa_protocol import (
+    HttpRequest,
+    HttpResponse,
+    MessageSigner,
+    MessageVerifier,
+    SigningKey,
+    sign_card,
+)
 from woa_registry.storage import AgentStore
 
 from ._support import BASE, REGISTRY_KEY, make_card, put_agent, signed, snapshot
@@ -271,14 +277,15 @@ def assert_signed_by_registry(response: httpx.Response) -> None:
         status=response.status_code, headers=dict(response.headers), body=response.content
     )
     if "signature" in response.request.headers:
-        from woa_protocol import MessageVerifier
-
         message.request = HttpRequest(
             response.request.method, str(response.request.url), dict(response.request.headers)
         )
         assert MessageVerifier().verify_response(message, "woa").did == REGISTRY_KEY.did
     else:
-        assert verify_unbound_response(message, REGISTRY_KEY.did).did == REGISTRY_KEY.did
+        assert (
+            MessageVerifier().verify_response(message, expected_did=REGISTRY_KEY.did).did
+            == REGISTRY_KEY.did
+        )
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name, marks=c.req) for c in CASES])

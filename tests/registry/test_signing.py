@@ -13,11 +13,12 @@ from woa_protocol import (
     HttpRequest,
     HttpResponse,
     InvalidSignatureError,
+    MessageSigner,
     MessageVerifier,
     SigningKey,
 )
 from woa_protocol.httpsig import parse_signatures
-from woa_registry.signing import sign_unbound_response, target_uri, verify_unbound_response
+from woa_registry.signing import target_uri
 
 from ._support import BASE, REGISTRY_KEY, make_card, put_agent, signed
 
@@ -33,7 +34,7 @@ def _response(r: httpx.Response, *, bind: bool) -> HttpResponse:
 async def test_unsigned_request_gets_an_unbound_signed_response(http: httpx.AsyncClient) -> None:
     response = await http.get("/v1/agents")
     message = _response(response, bind=False)
-    verified = verify_unbound_response(message, REGISTRY_KEY.did)
+    verified = MessageVerifier().verify_response(message, expected_did=REGISTRY_KEY.did)
     assert verified.did == REGISTRY_KEY.did
     parsed = parse_signatures(message.headers)["woa"]
     assert parsed.component_ids == ['"@status"', '"content-digest"', '"content-type"']
@@ -47,13 +48,15 @@ async def test_tampered_response_fails(http: httpx.AsyncClient) -> None:
     message = _response(response, bind=False)
     message.body = message.body.replace(b"ok", b"no")
     with pytest.raises(DigestMismatchError):
-        verify_unbound_response(message, REGISTRY_KEY.did)
+        MessageVerifier().verify_response(message, expected_did=REGISTRY_KEY.did)
     message = _response(response, bind=False)
     message.status = 201
     with pytest.raises(InvalidSignatureError):
-        verify_unbound_response(message, REGISTRY_KEY.did)
+        MessageVerifier().verify_response(message, expected_did=REGISTRY_KEY.did)
     with pytest.raises(InvalidSignatureError):
-        verify_unbound_response(_response(response, bind=False), SigningKey.generate().did)
+        MessageVerifier().verify_response(
+            _response(response, bind=False), expected_did=SigningKey.generate().did
+        )
 
 
 @pytest.mark.req("REG-003")
@@ -88,11 +91,11 @@ async def test_refused_signed_request_is_still_bound(http: httpx.AsyncClient) ->
 def test_unbound_helper_round_trip() -> None:
     key = SigningKey.generate()
     message = HttpResponse(status=204)
-    added = sign_unbound_response(key, message, clock=lambda: 1_700_000_000.0)
+    added = MessageSigner(key, clock=lambda: 1_700_000_000.0).sign_response(message)
     assert added["content-digest"].startswith("sha-256=:")
     assert "expires=1700000060" in added["signature-input"]
     with pytest.raises(Exception, match="expired"):
-        verify_unbound_response(message, key.did)
+        MessageVerifier().verify_response(message, expected_did=key.did)
 
 
 def test_target_uri_uses_raw_path_and_public_url() -> None:

@@ -23,7 +23,7 @@ from woa_protocol import HttpRequest, HttpResponse, MessageSigner
 from woa_protocol.httpsig import normalize_headers
 
 from ..errors import JsonRpcCode, RpcError
-from ..signing import RequestVerifier, request_label, sign_response, sign_stream_head
+from ..signing import RequestVerifier
 from ..tracing import TraceContext
 from .handler import A2ARequestHandler, CallInfo
 
@@ -248,15 +248,17 @@ class JsonRpcEndpoint:
     ) -> Answer:
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         response = HttpResponse(status, {"content-type": _JSON}, body, request=request)
-        sign_response(self.signer, response, lifetime=self.signer.lifetime, label=label)
+        if label is not None:  # already verified: bind without parsing the fields again
+            self.signer.sign_response(response, label)
+        else:
+            self.signer.sign_reply(response)
         return _Answer(status, response.headers, body)
 
     def _stream(
         self, request: HttpRequest, request_id: Any, events: AsyncIterator[dict[str, Any]]
     ) -> Answer:
         head = HttpResponse(200, {"content-type": "text/event-stream"}, request=request)
-        label = request_label(request.headers) if "signature" in request.headers else None
-        sign_stream_head(self.signer.key, head, label, lifetime=self.signer.lifetime)
+        self.signer.sign_reply(head, stream=True)
 
         async def body() -> AsyncIterator[bytes]:
             try:

@@ -193,6 +193,23 @@ class MessageSigner:
             components.append(_binding(request_label))
         return self._sign(response, components, nonce=False, digest=not stream)
 
+    def sign_reply(self, response: HttpResponse, *, stream: bool = False) -> dict[str, str]:
+        """Sign ``response`` as the answer to ``response.request``, whatever that was.
+
+        Bound to the request's signature (chosen as in MSG-001) when it has one that can be
+        covered; unbound otherwise (an unsigned request, or one whose signature fields are
+        too malformed to cover): every response gets signed, even a refusal.
+        """
+        request = response.request
+        label = request_signature_label(request.headers) if request is not None else None
+        if label is not None:
+            try:
+                return self.sign_response(response, label, stream=stream)
+            except ValueError:
+                pass  # the request's signature field cannot be covered: answer unbound
+        response.request = None
+        return self.sign_response(response, stream=stream)
+
 
 class MessageVerifier:
     """Verifies signed requests and responses against the profile, with replay protection."""

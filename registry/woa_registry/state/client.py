@@ -30,7 +30,6 @@ from woa_protocol import (
 from woa_protocol.httpsig import DEFAULT_LABEL, normalize_headers
 
 from ..routes.wellknown import WELL_KNOWN_PATH
-from ..signing import verify_unbound_response
 
 __all__ = ["StateClient", "StateClientError", "WatchEvent"]
 
@@ -181,12 +180,8 @@ class StateClient:
             body=response.content,
             request=request,
         )
-        if request is None:
-            verify_unbound_response(message, did, guard=self._guard)
-            return
-        verified = self._verifier.verify_response(message, DEFAULT_LABEL)
-        if verified.did != did:
-            raise InvalidSignatureError(f"response signed by {verified.did}, expected {did}")
+        label = DEFAULT_LABEL if request is not None else None
+        self._verifier.verify_response(message, label, expected_did=did)
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = await self.request(method, path, **kwargs)

@@ -476,3 +476,69 @@ def test_verifier_uses_the_replay_guard_it_is_given_even_when_empty() -> None:
     guard = ReplayGuard(ReplayPolicy(max_age=7, clock_skew=1))
     verifier = MessageVerifier(replay_guard=guard)
     assert verifier.replay_guard is guard
+
+
+@pytest.mark.req("MSG-009")
+def test_unbound_response_to_an_unsigned_request() -> None:
+    from woa_protocol import HttpRequest, HttpResponse, MessageSigner, MessageVerifier, SigningKey
+    from woa_protocol.errors import InvalidSignatureError, SignatureExpiredError
+    from woa_protocol.httpsig import parse_signatures
+
+    server = SigningKey.generate()
+    request = HttpRequest("GET", "http://registry.test/v1/agents")
+    response = HttpResponse(200, {"content-type": "application/json"}, b"[]", request=request)
+    MessageSigner(server).sign_reply(response)
+    assert response.request is None  # nothing to bind to
+    parsed = parse_signatures(response.headers)["woa"]
+    assert parsed.component_ids == ['"@status"', '"content-digest"', '"content-type"']
+    assert "nonce" not in parsed.params
+    assert MessageVerifier().verify_response(response, expected_did=server.did).did == server.did
+    with pytest.raises(InvalidSignatureError, match="expected"):
+        MessageVerifier().verify_response(response, expected_did=SigningKey.generate().did)
+    with pytest.raises(ValueError, match="expected DID"):
+        MessageVerifier().verify_response(response)
+    stale = HttpResponse(204)
+    MessageSigner(server, clock=lambda: 1_000_000_000.0).sign_response(stale)
+    with pytest.raises(SignatureExpiredError):
+        MessageVerifier().verify_response(stale, expected_did=server.did)
+
+
+@pytest.mark.req("MSG-009")
+def test_reply_to_a_request_with_uncoverable_signature_fields_is_signed_unbound() -> None:
+    from woa_protocol import HttpRequest, HttpResponse, MessageSigner, MessageVerifier, SigningKey
+
+    server = SigningKey.generate()
+    request = HttpRequest(
+        "POST",
+        "http://a.test/",
+        {"signature-input": 'woa=("@method");keyid="did:key:z6Mk"', "signature": "woa=?1"},
+        b"{}",
+    )
+    response = HttpResponse(
+        401, {"content-type": "application/problem+json"}, b"{}", request=request
+    )
+    MessageSigner(server).sign_reply(response)
+    assert MessageVerifier().verify_response(response, expected_did=server.did).did == server.did
+
+
+@pytest.mark.req("MSG-010")
+def test_stream_head_signature_binds_without_a_digest() -> None:
+    from woa_protocol import HttpRequest, HttpResponse, MessageSigner, MessageVerifier, SigningKey
+    from woa_protocol.errors import InvalidSignatureError
+    from woa_protocol.httpsig import parse_signatures
+
+    caller, agent = SigningKey.generate(), SigningKey.generate()
+    request = HttpRequest("POST", "http://a.test/", {"content-type": "application/json"}, b"{}")
+    MessageSigner(caller).sign_request(request)
+    head = HttpResponse(200, {"content-type": "text/event-stream"}, request=request)
+    MessageSigner(agent).sign_reply(head, stream=True)
+    assert "content-digest" not in head.headers
+    ids = parse_signatures(head.headers)["woa"].component_ids
+    assert ids == ['"@status"', '"content-type"', '"signature";req;key="woa"']
+    verified = MessageVerifier().verify_response(head, "woa", expected_did=agent.did, stream=True)
+    assert verified.did == agent.did
+    other = HttpRequest("POST", "http://a.test/", {"content-type": "application/json"}, b"{}")
+    MessageSigner(caller).sign_request(other)
+    head.request = other
+    with pytest.raises(InvalidSignatureError):
+        MessageVerifier().verify_response(head, "woa", expected_did=agent.did, stream=True)
