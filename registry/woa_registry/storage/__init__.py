@@ -13,8 +13,7 @@ The store it returns is not open yet: ``await store.open()`` connects and migrat
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
+from ..db.urls import split_schema as _split_schema
 from .base import (
     MAX_EVENTS_LIMIT,
     MAX_SEARCH_LIMIT,
@@ -81,16 +80,8 @@ def open_store(url: str) -> AgentStore:
                 f"storage URL {url.split('@')[-1]!r} needs the PostgreSQL backend: "
                 f"{POSTGRES_EXTRA_HINT}"
             ) from exc
-        parts = urlsplit(url)
-        params = parse_qsl(parts.query, keep_blank_values=True)
-        schemas = [value for key, value in params if key == "schema"]
-        if len(schemas) > 1:
-            raise StoreInputError("storage URL gives the schema parameter more than once")
-        rest = urlencode([(key, value) for key, value in params if key != "schema"])
-        dsn = urlunsplit(parts._replace(query=rest))
-        if schemas:
-            return PostgresAgentStore(dsn, schema=schemas[0])
-        return PostgresAgentStore(dsn)
+        dsn, schema = _split_schema(url)
+        return PostgresAgentStore(dsn) if schema is None else PostgresAgentStore(dsn, schema=schema)
     raise StoreInputError(
         f"unsupported storage URL scheme {scheme or url!r}: use sqlite:///path.db or "
         "postgresql://user@host/db"

@@ -1,66 +1,31 @@
-"""Versioned schema migrations of both storage backends.
+"""Versioned schema migrations of both agent-store backends (the ``agents`` tables).
 
-Each backend has an ordered list of numbered steps. ``open()`` applies, in one transaction
-holding the database's write lock (SQLite ``BEGIN IMMEDIATE``, PostgreSQL an advisory lock),
-every step above the highest version recorded in the ``schema_version`` table, and records
-it there; so opening twice, or two replicas opening at once, applies each step exactly once.
-A database whose version is newer than this code knows is refused, not altered.
+Each backend has an ordered list of numbered steps, recorded in the ``schema_version``
+table; the rules and runners are shared with the state store (:mod:`woa_registry.db`).
+``open()`` applies, in one transaction holding the database's write lock (SQLite ``BEGIN
+IMMEDIATE``, PostgreSQL an advisory lock), every step above the highest recorded version,
+so opening twice, or two replicas opening at once, applies each step exactly once. A
+database whose version is newer than this code knows is refused, not altered.
 
 A step, once released, is never edited: a schema change is a new step at the end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from ..db.migrations import Migration, SchemaTooNewError, check_sequence, pending
 
 __all__ = [
     "POSTGRES_MIGRATIONS",
-    "POSTGRES_SCHEMA_VERSION_TABLE",
+    "SCHEMA_VERSION_TABLE",
     "SQLITE_MIGRATIONS",
-    "SQLITE_SCHEMA_VERSION_TABLE",
     "Migration",
     "SchemaTooNewError",
     "check_sequence",
     "pending",
 ]
 
-
-@dataclass(frozen=True)
-class Migration:
-    """One numbered schema step: a description and the statements that make it."""
-
-    version: int
-    description: str
-    statements: tuple[str, ...]
-
-
-class SchemaTooNewError(RuntimeError):
-    """The database was migrated by a newer version of this software."""
-
-
-def check_sequence(migrations: Sequence[Migration]) -> None:
-    """Raise ValueError unless the versions are exactly 1, 2, ..., n."""
-    versions = [m.version for m in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        raise ValueError(f"migration versions must be 1..n in order, got {versions}")
-
-
-def pending(migrations: Sequence[Migration], current: int) -> list[Migration]:
-    """Return the steps above ``current``; refuse a database newer than the code."""
-    check_sequence(migrations)
-    if current > len(migrations):
-        raise SchemaTooNewError(
-            f"the database schema is at version {current}, but this registry only knows "
-            f"versions up to {len(migrations)}: upgrade web-of-agents"
-        )
-    return list(migrations[current:])
-
-
-SQLITE_SCHEMA_VERSION_TABLE = (
-    "CREATE TABLE IF NOT EXISTS schema_version ("
-    " version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
-)
+SCHEMA_VERSION_TABLE = "schema_version"
+"""The table recording the applied steps (both backends)."""
 
 SQLITE_MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -128,12 +93,6 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             "INSERT INTO seq_counter (id, value) VALUES (1, 0)",
         ),
     ),
-)
-
-POSTGRES_SCHEMA_VERSION_TABLE = (
-    "CREATE TABLE IF NOT EXISTS schema_version ("
-    " version integer PRIMARY KEY, description text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())"
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (

@@ -18,8 +18,6 @@ Ordering and exactly-once rules across replicas:
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -31,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "the PostgreSQL registry backend needs asyncpg: pip install 'web-of-agents[postgres]'"
     ) from exc
 
+from ..db import postgres as db_postgres
 from ._search_sql import Dialect, page_sql
 from ._shared import (
     ChangeSignal,
@@ -55,9 +54,8 @@ from .base import (
     SearchPage,
     SearchQuery,
     SkillEntry,
-    StoreInputError,
 )
-from .migrations import POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION_TABLE, pending
+from .migrations import POSTGRES_MIGRATIONS, SCHEMA_VERSION_TABLE
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -67,7 +65,6 @@ if TYPE_CHECKING:
 __all__ = ["PostgresAgentStore"]
 
 _T = TypeVar("_T")
-_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,49}")
 
 _AGENT_COLUMNS = (
     "did, name, description, url, source_url, verified, registered_at, updated_at,"
@@ -140,24 +137,21 @@ class PostgresAgentStore(AgentStore):
         max_pool_size: int = 10,
         poll_interval: float = 1.0,
     ) -> None:
-        if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
-            raise StoreInputError(
-                f"schema {schema!r} must be 1-50 lower-case letters, digits or underscores "
-                "and not start with a digit"
-            )
-        if not 1 <= min_pool_size <= max_pool_size:
-            raise StoreInputError("pool sizes must satisfy 1 <= min_pool_size <= max_pool_size")
-        if poll_interval <= 0:
-            raise StoreInputError("poll_interval must be positive")
+        self._schema = db_postgres.check_options(
+            schema, min_pool_size, max_pool_size, poll_interval
+        )
         self._dsn = dsn
-        self._schema = schema
         self._channel = f"{schema}_events"
-        self._pool_sizes = (min_pool_size, max_pool_size)
         self._poll_interval = poll_interval
-        self._pool: asyncpg.Pool | None = None
-        self._listener: asyncpg.Connection | None = None
-        self._listener_lock = asyncio.Lock()
         self._signal = ChangeSignal()
+        self._db = db_postgres.SchemaConnections(
+            dsn,
+            schema=schema,
+            channel=self._channel,
+            pool_sizes=(min_pool_size, max_pool_size),
+            wake=self._signal.fire,
+            what="store",
+        )
 
     @property
     def schema(self) -> str:
@@ -168,85 +162,23 @@ class PostgresAgentStore(AgentStore):
 
     async def open(self) -> None:
         """Create the schema if needed, apply migrations, start the pool and the listener."""
-        if self._pool is not None:
-            return
-        conn = await asyncpg.connect(self._dsn)
-        try:
-            await self._migrate(conn)
-        finally:
-            await conn.close()
-        self._pool = await asyncpg.create_pool(
-            self._dsn,
-            min_size=self._pool_sizes[0],
-            max_size=self._pool_sizes[1],
-            server_settings={"search_path": f'"{self._schema}"'},
-        )
-        try:
-            await self._start_listener()
-        except BaseException:
-            await self._pool.close()
-            self._pool = None
-            raise
+        await self._db.open(self._migrate)
 
     async def _migrate(self, conn: asyncpg.Connection) -> None:
-        async with conn.transaction():
-            # Replicas starting together migrate one after the other.
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtext($1))", f"woa_registry.migrate.{self._schema}"
-            )
-            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema}"')
-            await conn.execute(f'SET LOCAL search_path TO "{self._schema}"')
-            await conn.execute(POSTGRES_SCHEMA_VERSION_TABLE)
-            current = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
-            for step in pending(POSTGRES_MIGRATIONS, current):
-                for statement in step.statements:
-                    await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO schema_version (version, description) VALUES ($1, $2)",
-                    step.version,
-                    step.description,
-                )
-
-    async def _start_listener(self) -> None:
-        listener = await asyncpg.connect(self._dsn)
-        try:
-            await listener.add_listener(self._channel, self._on_notify)
-        except BaseException:
-            await listener.close()
-            raise
-        self._listener = listener
-        # Anything committed while no listener was up is caught by the caller's re-check.
-        self._signal.fire()
-
-    def _on_notify(self, connection: object, pid: int, channel: str, payload: object) -> None:
-        self._signal.fire()
-
-    async def _ensure_listener(self) -> None:
-        """Reconnect the LISTEN connection if it was lost; on failure polling goes on."""
-        if self._pool is None or (self._listener is not None and not self._listener.is_closed()):
-            return
-        async with self._listener_lock:
-            if self._listener is not None and not self._listener.is_closed():
-                return
-            self._listener = None
-            with contextlib.suppress(OSError, asyncpg.PostgresError, TimeoutError):
-                await self._start_listener()
+        await db_postgres.migrate(
+            conn,
+            schema=self._schema,
+            lock_name=f"woa_registry.migrate.{self._schema}",
+            table=SCHEMA_VERSION_TABLE,
+            migrations=POSTGRES_MIGRATIONS,
+        )
 
     async def close(self) -> None:
         """Stop listening and close the pool; the store can be opened again."""
-        listener, self._listener = self._listener, None
-        if listener is not None and not listener.is_closed():
-            with contextlib.suppress(OSError, asyncpg.PostgresError):
-                await listener.remove_listener(self._channel, self._on_notify)
-            await listener.close()
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
+        await self._db.close()
 
     def _require_pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            raise RuntimeError("the store is not open: call open() first")
-        return self._pool
+        return self._db.pool
 
     async def schema_version(self) -> int:
         """Return the highest applied migration (for operators and tests)."""
@@ -500,7 +432,7 @@ class PostgresAgentStore(AgentStore):
     async def wait_for_event(self, after_seq: int, timeout: float) -> bool:
         """Wait for an event above ``after_seq`` from any replica (LISTEN/NOTIFY)."""
         self._require_pool()
-        await self._ensure_listener()
+        await self._db.ensure_listener()
         return await wait_for_seq(
             self.last_seq, self._signal, after_seq, timeout, self._poll_interval
         )

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from ..db import sqlite as db_sqlite
 from ._search_sql import Dialect, page_sql
 from ._shared import (
     ChangeSignal,
@@ -50,9 +50,8 @@ from .base import (
     SearchPage,
     SearchQuery,
     SkillEntry,
-    StoreInputError,
 )
-from .migrations import SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION_TABLE, pending
+from .migrations import SCHEMA_VERSION_TABLE, SQLITE_MIGRATIONS
 
 __all__ = ["SqliteAgentStore"]
 
@@ -139,16 +138,9 @@ class SqliteAgentStore(AgentStore):
     def __init__(
         self, path: str | Path, *, busy_timeout: float = 10.0, poll_interval: float = 0.1
     ) -> None:
-        text = os.fspath(path)
-        if not text or text == ":memory:" or text.startswith("file:"):
-            raise StoreInputError(
-                f"SQLite path {text!r} is not a plain file path: the registry needs a "
-                "durable database file (in-memory databases are not allowed)"
-            )
-        if busy_timeout <= 0 or poll_interval <= 0:
-            raise StoreInputError("busy_timeout and poll_interval must be positive")
-        self._path = Path(text)
-        self._busy_ms = int(busy_timeout * 1000)
+        self._path, self._busy_ms = db_sqlite.check_options(
+            path, busy_timeout, poll_interval, needed_by="the registry"
+        )
         self._poll_interval = poll_interval
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
@@ -163,12 +155,11 @@ class SqliteAgentStore(AgentStore):
 
     # -- connections -----------------------------------------------------------------
 
-    async def _connect(self) -> aiosqlite.Connection:
+    async def _connect(self, *, query_only: bool = False) -> aiosqlite.Connection:
         db = await aiosqlite.connect(self._path, isolation_level=None)
         try:
-            await db.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-            await db.execute("PRAGMA foreign_keys = ON")
-            await db.execute("PRAGMA synchronous = FULL")
+            for pragma in db_sqlite.connection_pragmas(self._busy_ms, query_only=query_only):
+                await db.execute(pragma)
         except BaseException:
             await db.close()
             raise
@@ -178,56 +169,20 @@ class SqliteAgentStore(AgentStore):
         """Open the file (created if missing), switch it to WAL and apply migrations."""
         if self._writer is not None:
             return
+        await asyncio.to_thread(
+            db_sqlite.prepare_file,
+            self._path,
+            self._busy_ms,
+            SCHEMA_VERSION_TABLE,
+            SQLITE_MIGRATIONS,
+        )
         writer = await self._connect()
         try:
-            await self._enable_wal(writer)
-            await self._migrate(writer)
-            reader = await self._connect()
-            await reader.execute("PRAGMA query_only = ON")
+            reader = await self._connect(query_only=True)
         except BaseException:
             await writer.close()
             raise
         self._writer, self._reader = writer, reader
-
-    async def _enable_wal(self, db: aiosqlite.Connection) -> None:
-        """Switch the file to WAL (persistent), retrying while another opener holds it.
-
-        SQLite answers "database is locked" to a journal-mode change that races another
-        connection without consulting the busy handler, so the wait is done here.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._busy_ms / 1000
-        while True:
-            try:
-                rows = await db.execute_fetchall("PRAGMA journal_mode = WAL")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or loop.time() > deadline:
-                    raise
-                await asyncio.sleep(0.01)
-        mode = next(iter(rows))[0]
-        if str(mode).lower() != "wal":
-            raise RuntimeError(f"SQLite refused WAL mode for {self._path} (got {mode!r})")
-
-    async def _migrate(self, db: aiosqlite.Connection) -> None:
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            await db.execute(SQLITE_SCHEMA_VERSION_TABLE)
-            rows = await db.execute_fetchall("SELECT coalesce(max(version), 0) FROM schema_version")
-            current = next(iter(rows))[0]
-            for step in pending(SQLITE_MIGRATIONS, current):
-                for statement in step.statements:
-                    await db.execute(statement)
-                await db.execute(
-                    "INSERT INTO schema_version (version, description, applied_at)"
-                    " VALUES (?, ?, ?)",
-                    (step.version, step.description, datetime.now(UTC).isoformat()),
-                )
-            await db.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                await db.execute("ROLLBACK")
-            raise
 
     async def close(self) -> None:
         """Close both connections; the store can be opened again."""

@@ -10,8 +10,7 @@
 
 from __future__ import annotations
 
-from urllib import parse as _parse
-
+from ...db.urls import split_schema as _split_schema
 from ...storage.base import StoreInputError
 from .base import MAX_PAGE, Decide, DecideNamespace, Mutation, StateStore, StoreUsage, usage_after
 from .sqlite import SqliteStateStore
@@ -48,14 +47,8 @@ def open_state_store(url: str) -> StateStore:
             raise ImportError(
                 "shared state on PostgreSQL needs asyncpg: pip install 'web-of-agents[postgres]'"
             ) from exc
-        parts = _parse.urlsplit(url)
-        params = _parse.parse_qsl(parts.query, keep_blank_values=True)
-        schemas = [value for key, value in params if key == "schema"]
-        if len(schemas) > 1:
-            raise StoreInputError("storage URL gives the schema parameter more than once")
-        rest_query = _parse.urlencode([(key, value) for key, value in params if key != "schema"])
-        dsn = _parse.urlunsplit(parts._replace(query=rest_query))
-        return PostgresStateStore(dsn, schema=schemas[0]) if schemas else PostgresStateStore(dsn)
+        dsn, schema = _split_schema(url)
+        return PostgresStateStore(dsn) if schema is None else PostgresStateStore(dsn, schema=schema)
     raise StoreInputError(
         f"unsupported storage URL scheme {scheme or url!r}: use sqlite:///path.db or "
         "postgresql://user@host/db"

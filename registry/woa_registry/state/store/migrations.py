@@ -1,26 +1,23 @@
 """Schema steps of the state tables (``state_*``), versioned apart from the agent tables.
 
-The steps use the registry's :class:`~woa_registry.storage.migrations.Migration` rules (a
-released step is never edited) but record themselves in their own ``state_schema_version``
-table, so the discovery store and the state store migrate independently in one database.
+The steps follow the shared :mod:`woa_registry.db.migrations` rules (a released step is
+never edited) but record themselves in their own ``state_schema_version`` table, so the
+discovery store and the state store migrate independently in one database.
 ``state_changes`` and ``state_requests`` are append-only: triggers refuse UPDATE and DELETE.
 """
 
 from __future__ import annotations
 
-from ...storage.migrations import Migration
+from ...db.migrations import Migration
 
 __all__ = [
     "POSTGRES_STATE_MIGRATIONS",
-    "POSTGRES_STATE_VERSION_TABLE",
     "SQLITE_STATE_MIGRATIONS",
-    "SQLITE_STATE_VERSION_TABLE",
+    "STATE_VERSION_TABLE",
 ]
 
-SQLITE_STATE_VERSION_TABLE = (
-    "CREATE TABLE IF NOT EXISTS state_schema_version ("
-    " version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
-)
+STATE_VERSION_TABLE = "state_schema_version"
+"""The table recording the applied state steps (both backends)."""
 
 
 def _sqlite_append_only(table: str) -> tuple[str, ...]:
@@ -95,12 +92,6 @@ SQLITE_STATE_MIGRATIONS: tuple[Migration, ...] = (
             *_sqlite_append_only("state_requests"),
         ),
     ),
-)
-
-POSTGRES_STATE_VERSION_TABLE = (
-    "CREATE TABLE IF NOT EXISTS state_schema_version ("
-    " version integer PRIMARY KEY, description text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())"
 )
 
 POSTGRES_STATE_MIGRATIONS: tuple[Migration, ...] = (

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
@@ -33,9 +32,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "the PostgreSQL state backend needs asyncpg: pip install 'web-of-agents[postgres]'"
     ) from exc
 
+from ...db import postgres as db_postgres
 from ...storage._shared import ChangeSignal, wait_for_seq
-from ...storage.base import StoreInputError
-from ...storage.migrations import pending
 from ..models import Acl, Change, ChangeKind, Namespace, Provenance, StoredDocument
 from ._group import Batch, GroupCommitter, Outcome, Pending, columns, decide_group
 from ._rows import decode_dids, decode_headers, decode_value, encode_dids
@@ -47,7 +45,7 @@ from .base import (
     StateStore,
     prefix_upper_bound,
 )
-from .migrations import POSTGRES_STATE_MIGRATIONS, POSTGRES_STATE_VERSION_TABLE
+from .migrations import POSTGRES_STATE_MIGRATIONS, STATE_VERSION_TABLE
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -57,7 +55,6 @@ if TYPE_CHECKING:
 __all__ = ["PostgresStateStore"]
 
 _T = TypeVar("_T")
-_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,49}")
 
 _NS_COLUMNS = (
     "name, owner, writers, readers, public_read, context_id, created_at, updated_at,"
@@ -160,24 +157,21 @@ class PostgresStateStore(StateStore):
         max_pool_size: int = 10,
         poll_interval: float = 1.0,
     ) -> None:
-        if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
-            raise StoreInputError(
-                f"schema {schema!r} must be 1-50 lower-case letters, digits or underscores "
-                "and not start with a digit"
-            )
-        if not 1 <= min_pool_size <= max_pool_size:
-            raise StoreInputError("pool sizes must satisfy 1 <= min_pool_size <= max_pool_size")
-        if poll_interval <= 0:
-            raise StoreInputError("poll_interval must be positive")
+        self._schema = db_postgres.check_options(
+            schema, min_pool_size, max_pool_size, poll_interval
+        )
         self._dsn = dsn
-        self._schema = schema
         self._channel = f"{schema}_state"
-        self._pool_sizes = (min_pool_size, max_pool_size)
         self._poll_interval = poll_interval
-        self._pool: asyncpg.Pool | None = None
-        self._listener: asyncpg.Connection | None = None
-        self._listener_lock = asyncio.Lock()
         self._signal = ChangeSignal()
+        self._db = db_postgres.SchemaConnections(
+            dsn,
+            schema=schema,
+            channel=self._channel,
+            pool_sizes=(min_pool_size, max_pool_size),
+            wake=self._signal.fire,
+            what="state store",
+        )
         self._committer = GroupCommitter(self._commit_group)
 
     @property
@@ -187,86 +181,24 @@ class PostgresStateStore(StateStore):
 
     async def open(self) -> None:
         """Create the schema if needed, apply migrations, start the pool and the listener."""
-        if self._pool is not None:
-            return
-        conn = await asyncpg.connect(self._dsn)
-        try:
-            await self._migrate(conn)
-        finally:
-            await conn.close()
-        self._pool = await asyncpg.create_pool(
-            self._dsn,
-            min_size=self._pool_sizes[0],
-            max_size=self._pool_sizes[1],
-            server_settings={"search_path": f'"{self._schema}"'},
-        )
-        try:
-            await self._start_listener()
-        except BaseException:
-            await self._pool.close()
-            self._pool = None
-            raise
+        await self._db.open(self._migrate)
 
     async def _migrate(self, conn: asyncpg.Connection) -> None:
-        async with conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtext($1))", f"woa_state.migrate.{self._schema}"
-            )
-            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema}"')
-            await conn.execute(f'SET LOCAL search_path TO "{self._schema}"')
-            await conn.execute(POSTGRES_STATE_VERSION_TABLE)
-            current = await conn.fetchval(
-                "SELECT coalesce(max(version), 0) FROM state_schema_version"
-            )
-            for step in pending(POSTGRES_STATE_MIGRATIONS, current):
-                for statement in step.statements:
-                    await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO state_schema_version (version, description) VALUES ($1, $2)",
-                    step.version,
-                    step.description,
-                )
-
-    async def _start_listener(self) -> None:
-        listener = await asyncpg.connect(self._dsn)
-        try:
-            await listener.add_listener(self._channel, self._on_notify)
-        except BaseException:
-            await listener.close()
-            raise
-        self._listener = listener
-        self._signal.fire()  # anything committed while nobody listened is caught by re-checks
-
-    def _on_notify(self, connection: object, pid: int, channel: str, payload: object) -> None:
-        self._signal.fire()
-
-    async def _ensure_listener(self) -> None:
-        """Reconnect the LISTEN connection if it was lost; on failure polling goes on."""
-        if self._pool is None or (self._listener is not None and not self._listener.is_closed()):
-            return
-        async with self._listener_lock:
-            if self._listener is not None and not self._listener.is_closed():
-                return
-            self._listener = None
-            with contextlib.suppress(OSError, asyncpg.PostgresError, TimeoutError):
-                await self._start_listener()
+        await db_postgres.migrate(
+            conn,
+            schema=self._schema,
+            lock_name=f"woa_state.migrate.{self._schema}",
+            table=STATE_VERSION_TABLE,
+            migrations=POSTGRES_STATE_MIGRATIONS,
+        )
 
     async def close(self) -> None:
         """Finish queued writes, stop listening and close the pool; it can be opened again."""
         await self._committer.drain()
-        listener, self._listener = self._listener, None
-        if listener is not None and not listener.is_closed():
-            with contextlib.suppress(OSError, asyncpg.PostgresError):
-                await listener.remove_listener(self._channel, self._on_notify)
-            await listener.close()
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
+        await self._db.close()
 
     def _require_pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            raise RuntimeError("the state store is not open: call open() first")
-        return self._pool
+        return self._db.pool
 
     async def _write(self, work: Callable[[_Conn], Awaitable[_T]]) -> _T:
         """Run ``work`` in one transaction holding the writers' lock (the counter row).
@@ -551,7 +483,7 @@ class PostgresStateStore(StateStore):
 
     async def wait_for_change(self, after_rev: int, timeout: float) -> bool:
         """Wait for a revision above ``after_rev``: woken by NOTIFY from any replica."""
-        await self._ensure_listener()
+        await self._db.ensure_listener()
         return await wait_for_seq(
             self.last_rev, self._signal, after_rev, timeout, self._poll_interval
         )

@@ -11,9 +11,7 @@ order and each key's read-check-write is linearizable), reads on a second connec
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ...db import sqlite as db_sqlite
+from ...db.sqlite import transaction as _transaction
 from ...storage._shared import ChangeSignal, wait_for_seq
-from ...storage.base import StoreInputError
-from ...storage.migrations import pending
 from ..models import Acl, Change, ChangeKind, Namespace, Provenance, StoredDocument
 from ._group import Batch, GroupCommitter, Outcome, Pending, decide_group
 from ._rows import decode_dids, decode_headers, decode_value, encode_dids
@@ -35,7 +33,7 @@ from .base import (
     StateStore,
     prefix_upper_bound,
 )
-from .migrations import SQLITE_STATE_MIGRATIONS, SQLITE_STATE_VERSION_TABLE
+from .migrations import SQLITE_STATE_MIGRATIONS, STATE_VERSION_TABLE
 
 __all__ = ["SqliteStateStore"]
 
@@ -144,17 +142,7 @@ class _Connection:
         self._db: sqlite3.Connection | None = None
 
     def _open(self) -> None:
-        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True)
-        try:
-            db.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-            db.execute("PRAGMA foreign_keys = ON")
-            db.execute("PRAGMA synchronous = FULL")
-            if self._query_only:
-                db.execute("PRAGMA query_only = ON")
-        except BaseException:
-            db.close()
-            raise
-        self._db = db
+        self._db = db_sqlite.connect(self._path, self._busy_ms, query_only=self._query_only)
 
     def _call(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         if self._db is None:
@@ -177,20 +165,6 @@ class _Connection:
 
         await asyncio.get_running_loop().run_in_executor(self._executor, close)
         self._executor.shutdown(wait=True)
-
-
-def _transaction(
-    db: sqlite3.Connection, begin: str, work: Callable[[sqlite3.Connection], _T]
-) -> _T:
-    db.execute(begin)
-    try:
-        result = work(db)
-        db.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            db.execute("ROLLBACK")
-        raise
-    return result
 
 
 def _load_namespace(db: sqlite3.Connection, name: str) -> Namespace | None:
@@ -265,16 +239,9 @@ class SqliteStateStore(StateStore):
     def __init__(
         self, path: str | Path, *, busy_timeout: float = 10.0, poll_interval: float = 0.1
     ) -> None:
-        text = os.fspath(path)
-        if not text or text == ":memory:" or text.startswith("file:"):
-            raise StoreInputError(
-                f"SQLite path {text!r} is not a plain file path: shared state needs a "
-                "durable database file (in-memory databases are not allowed)"
-            )
-        if busy_timeout <= 0 or poll_interval <= 0:
-            raise StoreInputError("busy_timeout and poll_interval must be positive")
-        self._path = Path(text)
-        self._busy_ms = int(busy_timeout * 1000)
+        self._path, self._busy_ms = db_sqlite.check_options(
+            path, busy_timeout, poll_interval, needed_by="shared state"
+        )
         self._poll_interval = poll_interval
         self._writer: _Connection | None = None
         self._reader: _Connection | None = None
@@ -294,12 +261,11 @@ class SqliteStateStore(StateStore):
         writer = _Connection(self._path, self._busy_ms, query_only=False)
         try:
             await writer.open()
-            mode = await writer.run(
-                lambda db: db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            await writer.run(
+                lambda db: db_sqlite.prepare(
+                    db, self._path, self._busy_ms, STATE_VERSION_TABLE, SQLITE_STATE_MIGRATIONS
+                )
             )
-            if str(mode).lower() != "wal":
-                raise RuntimeError(f"SQLite refused WAL mode for {self._path} (got {mode!r})")
-            await writer.run(lambda db: _transaction(db, "BEGIN IMMEDIATE", _migrate))
             reader = _Connection(self._path, self._busy_ms, query_only=True)
             await reader.open()
         except BaseException:
@@ -504,16 +470,4 @@ class SqliteStateStore(StateStore):
         """Wait for a revision above ``after_rev``: woken by local writes, polling for others."""
         return await wait_for_seq(
             self.last_rev, self._signal, after_rev, timeout, self._poll_interval
-        )
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    db.execute(SQLITE_STATE_VERSION_TABLE)
-    (current,) = db.execute("SELECT coalesce(max(version), 0) FROM state_schema_version").fetchone()
-    for step in pending(SQLITE_STATE_MIGRATIONS, current):
-        for statement in step.statements:
-            db.execute(statement)
-        db.execute(
-            "INSERT INTO state_schema_version (version, description, applied_at) VALUES (?, ?, ?)",
-            (step.version, step.description, datetime.now(UTC).isoformat()),
         )
