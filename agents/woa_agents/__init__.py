@@ -1,4 +1,4 @@
-"""Web of Agents agent SDK: typed skills, signed A2A 1.0 messaging, discovery, a client."""
+"""Web of Agents agent SDK: typed skills, signed A2A 1.0 messaging, discovery, clients."""
 
 from .agent import Agent, RunningAgent
 from .client import AgentClient, RemoteAgent, StreamEvent
@@ -12,10 +12,12 @@ from .errors import (
     SkillOutputError,
 )
 from .harness import connect
+from .http import PeerError, SignedHttpClient
 from .jsonrpc import SKILL_METADATA_KEY
 from .lifecycle import RegistryLifecycle
-from .registry_client import RegistryClient, RegistryError
+from .registry_client import FeedEvent, RegistryClient, RegistryError
 from .signing import SignaturePolicy
+from .state_client import StateClient, StateClientError, WatchEvent
 from .tasks import InMemoryTaskStore, SqliteTaskStore, TaskStore
 from .tracing import TraceContext, current_trace
 
@@ -25,11 +27,13 @@ __all__ = [
     "AgentCallError",
     "AgentClient",
     "AgentIdentityError",
+    "FeedEvent",
     "InMemoryTaskStore",
     "InputRequired",
     "JsonRpcCode",
     "NoAgentAvailableError",
     "Partial",
+    "PeerError",
     "Progress",
     "RegistryClient",
     "RegistryError",
@@ -39,12 +43,16 @@ __all__ = [
     "RpcError",
     "RunningAgent",
     "SignaturePolicy",
+    "SignedHttpClient",
     "SkillContext",
     "SkillOutputError",
     "SqliteTaskStore",
+    "StateClient",
+    "StateClientError",
     "StreamEvent",
     "TaskStore",
     "TraceContext",
+    "WatchEvent",
     "connect",
     "current_trace",
 ]

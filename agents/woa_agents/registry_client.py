@@ -1,183 +1,85 @@
-"""The SDK's own registry client: register, heartbeat, deregister, search (over httpx).
+"""The registry client: register, heartbeat, deregister, search, fetch and the change feed.
 
 The design keeps the SDK apart from the registry server: they meet over HTTP only, so this
-module imports nothing from ``woa_registry`` (whose client pulls in the server's modules).
-It follows the registry chapter of the spec (REG-001..REG-043): writes are signed by the
-agent's key (RFC 9421), and every response must be signed by the registry's DID, pinned on
-construction or learned from ``/.well-known/woa-registry.json`` on first use.
+module imports nothing from ``woa_registry``. It follows the registry chapter of the spec
+(REG-001..REG-053): writes are signed by the agent's key (RFC 9421), and every response must
+be signed by the registry's DID, pinned on construction or learned from
+``/.well-known/woa-registry.json`` on first use (see :class:`~woa_agents.http.SignedHttpClient`).
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from woa_protocol import (
-    HttpRequest,
-    HttpResponse,
-    InvalidSignatureError,
-    MessageSigner,
-    MessageVerifier,
-    ReplayGuard,
-    SigningKey,
-)
-from woa_protocol.httpsig import DEFAULT_LABEL, normalize_headers
+from woa_protocol.models import A2AModel, UtcTimestamp
 
-__all__ = ["REGISTRY_WELL_KNOWN", "RegistryClient", "RegistryError"]
+from .http import REGISTRY_WELL_KNOWN, PeerError, RegistryPeerClient
 
-REGISTRY_WELL_KNOWN = "/.well-known/woa-registry.json"
+__all__ = [
+    "FEED_POLICY_VIOLATION",
+    "REGISTRY_WELL_KNOWN",
+    "FeedEvent",
+    "RegistryClient",
+    "RegistryError",
+]
+
+FEED_POLICY_VIOLATION = 1008
+"""The close code of a change feed refusing a bad ``since`` (REG-053): not retried."""
 
 
-class RegistryError(Exception):
+class RegistryError(PeerError):
     """The registry answered with a problem (RFC 9457); ``problem`` is its body."""
 
-    def __init__(self, status: int, problem: dict[str, Any]) -> None:
-        super().__init__(f"{status} {problem.get('type')}: {problem.get('detail')}")
-        self.status = status
-        self.problem = problem
 
-    @property
-    def type(self) -> str:
-        """The problem type URI."""
-        return str(self.problem.get("type", "about:blank"))
+class FeedEvent(A2AModel):
+    """One change-feed message (REG-051): what happened to which agent, in commit order."""
+
+    seq: int
+    kind: Literal["registered", "updated", "expired", "deregistered"]
+    did: str
+    at: UtcTimestamp
+    card: dict[str, Any] | None = None
 
 
-class RegistryClient:
-    """One registry, seen by one agent (``key``) or anonymously (read only)."""
+class RegistryClient(RegistryPeerClient):
+    """Talks to one registry as one agent (``key``) or anonymously (``key=None``: read only)."""
 
-    def __init__(
-        self,
-        base_url: str,
-        key: SigningKey | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        *,
-        registry_did: str | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.key = key
-        self.registry_did = registry_did
-        self._signer = MessageSigner(key) if key is not None else None
-        self._guard = ReplayGuard()
-        self._verifier = MessageVerifier(replay_guard=self._guard)
-        self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout)
-
-    async def __aenter__(self) -> RegistryClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        params: dict[str, Any] | None = None,
-        signed: bool = False,
-    ) -> httpx.Response:
-        if self.registry_did is None:
-            await self.describe()
-        content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-        headers = {"accept": "application/json"}
-        if content:
-            headers["content-type"] = "application/json"
-        clean = {k: v for k, v in (params or {}).items() if v is not None}
-        request = self._http.build_request(
-            method, path, params=clean or None, content=content, headers=headers
-        )
-        signed_request: HttpRequest | None = None
-        if signed:
-            if self._signer is None:
-                raise RuntimeError("this registry client has no key: writes need one")
-            signed_request = HttpRequest(method, str(request.url), dict(request.headers), content)
-            request.headers.update(self._signer.sign_request(signed_request))
-        response = await self._http.send(request)
-        await response.aread()
-        self._verify(response, signed_request)
-        if response.status_code >= 400:
-            try:
-                problem = response.json()
-            except ValueError:
-                problem = {"type": "about:blank", "detail": response.text}
-            raise RegistryError(response.status_code, problem)
-        return response
-
-    def _verify(self, response: httpx.Response, request: HttpRequest | None) -> None:
-        expected = self.registry_did
-        assert expected is not None
-        message = HttpResponse(
-            response.status_code,
-            normalize_headers(response.headers.multi_items()),
-            response.content,
-            request=request,
-        )
-        label = DEFAULT_LABEL if request is not None else None
-        self._verifier.verify_response(message, label, expected_did=expected)
-
-    async def describe(self) -> dict[str, Any]:
-        """Fetch the registry's self-description; pin its DID (trust on first use)."""
-        response = await self._http.get(REGISTRY_WELL_KNOWN)
-        await response.aread()
-        if response.status_code != 200:
-            raise RegistryError(response.status_code, {"detail": "no registry description"})
-        description: dict[str, Any] = response.json()
-        claimed = description.get("did")
-        if not isinstance(claimed, str):
-            raise RegistryError(response.status_code, {"detail": "the registry names no DID"})
-        if self.registry_did is None:
-            self.registry_did = claimed
-        if claimed != self.registry_did:
-            raise InvalidSignatureError(f"registry claims {claimed}, expected {self.registry_did}")
-        self._verify(response, None)
-        return description
-
-    def _own(self) -> str:
-        if self.key is None:
-            raise RuntimeError("this registry client has no key")
-        return self.key.did
+    error_class: ClassVar[type[PeerError]] = RegistryError
 
     async def register(
         self, card: dict[str, Any], lease_seconds: int | None = None
     ) -> dict[str, Any]:
-        """Register (or update) this agent with its signed card."""
+        """Register (or update) this client's agent with its signed ``card``."""
         body: dict[str, Any] = {"card": card}
         if lease_seconds is not None:
             body["leaseSeconds"] = lease_seconds
-        response = await self._request("PUT", f"/v1/agents/{self._own()}", body=body, signed=True)
-        result: dict[str, Any] = response.json()
-        return result
+        return await self._json("PUT", f"/v1/agents/{self._own_did()}", body=body, signed=True)
 
     async def heartbeat(self, lease_seconds: int | None = None) -> dict[str, Any]:
-        """Extend this agent's lease; raises RegistryError(404) when the registry forgot it."""
+        """Extend this agent's lease; raises :class:`RegistryError` (404) if it was forgotten."""
         body = None if lease_seconds is None else {"leaseSeconds": lease_seconds}
-        response = await self._request(
-            "POST", f"/v1/agents/{self._own()}/heartbeat", body=body, signed=True
+        return await self._json(
+            "POST", f"/v1/agents/{self._own_did()}/heartbeat", body=body, signed=True
         )
-        result: dict[str, Any] = response.json()
-        return result
 
     async def deregister(self) -> None:
-        """Remove this agent."""
-        await self._request("DELETE", f"/v1/agents/{self._own()}", signed=True)
+        """Remove this agent from the registry."""
+        await self._request("DELETE", f"/v1/agents/{self._own_did()}", signed=True)
 
     async def get(self, did: str) -> dict[str, Any] | None:
-        """One registered agent, or None."""
+        """Return a registered agent, or None when the registry does not know it."""
         try:
-            response = await self._request("GET", f"/v1/agents/{did}")
+            return await self._json("GET", f"/v1/agents/{did}")
         except RegistryError as exc:
-            if exc.status == 404:
+            if exc.status == 404 and exc.type == "urn:woa:problem:agent-not-found":
                 return None
             raise
-        result: dict[str, Any] = response.json()
-        return result
 
     async def search(
         self,
@@ -191,7 +93,7 @@ class RegistryClient:
         limit: int | None = None,
         cursor: str | None = None,
     ) -> dict[str, Any]:
-        """One page of agents matching every filter: ``{"agents", "nextCursor"?, ...}``."""
+        """Return one page of agents matching every filter: ``{"agents", "nextCursor"?}``."""
         params = {
             "skill": skill,
             "family": family,
@@ -202,13 +104,67 @@ class RegistryClient:
             "limit": limit,
             "cursor": cursor,
         }
-        response = await self._request("GET", "/v1/agents", params=params)
-        result: dict[str, Any] = response.json()
-        return result
+        return await self._json("GET", "/v1/agents", params=params)
+
+    async def search_all(self, **filters: Any) -> AsyncIterator[dict[str, Any]]:
+        """Yield every matching agent, following cursors."""
+        cursor: str | None = None
+        while True:
+            page = await self.search(**filters, cursor=cursor)
+            for agent in page["agents"]:
+                yield agent
+            cursor = page.get("nextCursor")
+            if not cursor:
+                return
 
     async def search_payload(self, payload: Any, **filters: Any) -> dict[str, Any]:
-        """The skills whose input schema accepts ``payload``: ``{"matches", "truncated"}``."""
+        """Return the skills whose input schema accepts ``payload``: ``{"matches", ...}``."""
         body = {"payload": payload, **{k: v for k, v in filters.items() if v is not None}}
-        response = await self._request("POST", "/v1/search/payload", body=body)
-        result: dict[str, Any] = response.json()
-        return result
+        return await self._json("POST", "/v1/search/payload", body=body)
+
+    async def fetch(self, url: str, lease_seconds: int | None = None) -> dict[str, Any]:
+        """Ask the registry to fetch and list a plain A2A agent by URL (if it allows that)."""
+        body: dict[str, Any] = {"url": url}
+        if lease_seconds is not None:
+            body["leaseSeconds"] = lease_seconds
+        return await self._json("POST", "/v1/agents:fetch", body=body)
+
+    def feed_url(self, since: int | None) -> str:
+        """Return the WebSocket URL of the change feed."""
+        parts = urlsplit(self.base_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        query = "" if since is None else f"since={since}"
+        return urlunsplit((scheme, parts.netloc, parts.path + "/v1/feed", query, ""))
+
+    async def watch(
+        self, since: int | None = None, *, reconnect: bool = True, max_retries: int = 5
+    ) -> AsyncIterator[FeedEvent]:
+        """Yield change events after ``since``; when the connection drops, resume after the last.
+
+        With ``reconnect`` the feed is reopened (with ``since`` = the last sequence number
+        received) up to ``max_retries`` times in a row, backing off; then
+        :class:`ConnectionError` is raised. A close for a bad request
+        (:data:`FEED_POLICY_VIOLATION`) is not retried.
+        """
+        failures = 0
+        while True:
+            try:
+                async with ws_connect(self.feed_url(since), open_timeout=10) as socket:
+                    failures = 0
+                    async for raw in socket:
+                        event = FeedEvent.model_validate_json(raw)
+                        since = event.seq
+                        yield event
+                if not reconnect:
+                    return
+            except ConnectionClosed as exc:
+                refused = exc.rcvd is not None and exc.rcvd.code == FEED_POLICY_VIOLATION
+                if not reconnect or refused:
+                    raise
+            except (InvalidHandshake, OSError):
+                if not reconnect:
+                    raise
+            failures += 1
+            if failures > max_retries:
+                raise ConnectionError(f"change feed unavailable after {max_retries} retries")
+            await asyncio.sleep(min(0.2 * 2**failures, 5.0))

@@ -55,8 +55,7 @@ def call(
     timeout: float = typer.Option(30.0, help="Seconds per attempt."),
 ) -> None:
     """Call SKILL with --input (signed), print the checked output as JSON."""
-    from woa_agents import AgentCallError, AgentClient, RpcError
-    from woa_agents.registry_client import RegistryError
+    from woa_agents import AgentCallError, AgentClient, RegistryError, RpcError
 
     try:
         payload = json.loads(input_json)

@@ -98,8 +98,8 @@ def _serve(overrides: dict[str, Any], log_level: str) -> None:
 
 
 def _run(coro: Any) -> Any:
+    from woa_agents import RegistryError
     from woa_protocol import WoaError
-    from woa_registry.client import RegistryError
 
     try:
         return asyncio.run(coro)
@@ -116,7 +116,7 @@ def _run(coro: Any) -> Any:
 
 
 async def _search(url: str, registry_did: str | None, **filters: Any) -> list[dict[str, Any]]:
-    from woa_registry.client import RegistryClient
+    from woa_agents import RegistryClient
 
     async with RegistryClient(url, None, registry_did=registry_did) as client:
         return [agent async for agent in client.search_all(**filters)]
@@ -184,7 +184,7 @@ def search(
         fail(f"--payload is not JSON: {exc}")
 
     async def by_payload() -> dict[str, Any]:
-        from woa_registry.client import RegistryClient
+        from woa_agents import RegistryClient
 
         async with RegistryClient(url, None, registry_did=registry_did) as client:
             return await client.search_payload(instance, **filters)
@@ -208,7 +208,7 @@ def show(
     """Print one agent as JSON (its card as registered included)."""
 
     async def get() -> dict[str, Any] | None:
-        from woa_registry.client import RegistryClient
+        from woa_agents import RegistryClient
 
         async with RegistryClient(
             _registry_url(registry), None, registry_did=registry_did

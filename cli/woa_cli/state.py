@@ -44,9 +44,9 @@ def _registry_url(value: str | None) -> str:
 
 
 def _client(registry: str | None, key_file: Path | None, registry_did: str | None) -> Any:
+    from woa_agents import StateClient
     from woa_protocol import InvalidKeyError
     from woa_protocol.keyfile import load_key
-    from woa_registry.state import StateClient
 
     path = key_file or (
         Path(os.environ["WOA_KEY_FILE"]) if os.environ.get("WOA_KEY_FILE") else None
@@ -63,8 +63,8 @@ def _client(registry: str | None, key_file: Path | None, registry_did: str | Non
 
 
 def _run(coro: Any) -> Any:
+    from woa_agents import StateClientError
     from woa_protocol import WoaError
-    from woa_registry.state import StateClientError
 
     try:
         return asyncio.run(coro)

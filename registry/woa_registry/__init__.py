@@ -1,7 +1,10 @@
-"""Web of Agents registry: discovery server (leases, search, change feed, mDNS) and its client."""
+"""Web of Agents registry: discovery server (leases, search, change feed, mDNS).
+
+Its clients live in the agent SDK (:class:`woa_agents.RegistryClient`), which talks to it
+over HTTP only.
+"""
 
 from .app import REGISTRY_VERSION, create_app
-from .client import RegistryClient, RegistryError
 from .mdns import AGENT_SERVICE_TYPE, REGISTRY_SERVICE_TYPE, DiscoveredService, discover
 from .settings import RegistrySettings
 
@@ -10,8 +13,6 @@ __all__ = [
     "REGISTRY_SERVICE_TYPE",
     "REGISTRY_VERSION",
     "DiscoveredService",
-    "RegistryClient",
-    "RegistryError",
     "RegistrySettings",
     "create_app",
     "discover",

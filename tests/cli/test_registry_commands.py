@@ -15,6 +15,7 @@ import uvicorn
 from typer.testing import CliRunner
 from zeroconf import IPVersion, Zeroconf
 
+from woa_agents import RegistryClient
 from woa_cli.main import app
 from woa_protocol import SigningKey, sign_card
 from woa_protocol.models import (
@@ -27,7 +28,7 @@ from woa_protocol.models import (
     WoaCardExtension,
     attach_extension,
 )
-from woa_registry import RegistryClient, RegistrySettings, create_app
+from woa_registry import RegistrySettings, create_app
 from woa_registry.mdns import RegistryAdvertiser
 
 runner = CliRunner()

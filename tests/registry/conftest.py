@@ -10,8 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from woa_agents import RegistryClient
 from woa_protocol import SigningKey
-from woa_registry import RegistryClient, RegistrySettings, create_app
+from woa_registry import RegistrySettings, create_app
 from woa_registry.storage import AgentStore, open_store
 
 from ._support import BASE, REGISTRY_KEY, LiveServer

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from woa_agents import RegistryClient, RegistryError
 from woa_protocol import SigningKey
-from woa_registry import RegistryClient, RegistryError, discover
+from woa_registry import discover
 
 from ._support import make_card
 

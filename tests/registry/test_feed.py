@@ -11,9 +11,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from woa_agents import FeedEvent, RegistryClient
 from woa_protocol import SigningKey, verify_card
-from woa_registry import RegistryClient
-from woa_registry.models import FeedEvent
 
 from ._support import LiveServer, make_card
 

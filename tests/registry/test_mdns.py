@@ -15,8 +15,9 @@ import pytest
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
+from woa_agents import RegistryClient
 from woa_protocol import SigningKey
-from woa_registry import REGISTRY_VERSION, RegistryClient
+from woa_registry import REGISTRY_VERSION
 from woa_registry.mdns import (
     AGENT_SERVICE_TYPE,
     REGISTRY_SERVICE_TYPE,

@@ -12,8 +12,6 @@ def test_all_is_curated_and_importable() -> None:
         "REGISTRY_SERVICE_TYPE",
         "REGISTRY_VERSION",
         "DiscoveredService",
-        "RegistryClient",
-        "RegistryError",
         "RegistrySettings",
         "create_app",
         "discover",

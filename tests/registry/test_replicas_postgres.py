@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from woa_agents import FeedEvent, RegistryClient
 from woa_protocol import SigningKey
-from woa_registry import RegistryClient
-from woa_registry.models import FeedEvent
 
 from ._support import LiveServer, make_card
 

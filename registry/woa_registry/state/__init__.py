@@ -4,10 +4,9 @@ Compare-and-set, ACLs by DID, JSON Patch, atomic batches, an append-only signed 
 watch over WebSocket.
 
 It runs inside the registry process (same database, its own ``state_*`` tables) and is
-mounted by :func:`install_state`; :class:`StateClient` is its client.
+mounted by :func:`install_state`; its client is the SDK's :class:`woa_agents.StateClient`.
 """
 
-from .client import StateClient, StateClientError, WatchEvent
 from .models import Acl, Change, ChangeKind, Document, Namespace, Provenance
 from .provenance import HistoryVerificationError, verify_history, verify_history_entry
 from .runtime import StateRuntime, install_state
@@ -26,14 +25,11 @@ __all__ = [
     "OpKind",
     "Operation",
     "Provenance",
-    "StateClient",
-    "StateClientError",
     "StateLimits",
     "StateRuntime",
     "StateService",
     "StateSettings",
     "StateStore",
-    "WatchEvent",
     "install_state",
     "open_state_store",
     "verify_history",

@@ -10,9 +10,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from woa_agents import StateClient
 from woa_protocol import SigningKey
 from woa_registry import RegistrySettings, create_app
-from woa_registry.state import StateClient, StateRuntime
+from woa_registry.state import StateRuntime
 from woa_registry.state.store import SqliteStateStore, StateStore
 
 from .._support import BASE, REGISTRY_KEY

@@ -24,8 +24,9 @@ from typing import Any
 import httpx
 import pytest
 
+from woa_agents import StateClient, StateClientError
 from woa_protocol import SigningKey
-from woa_registry.state import StateClient, StateClientError, verify_history
+from woa_registry.state import verify_history
 
 from .._support import REGISTRY_KEY, LiveServer
 from ._support import NS

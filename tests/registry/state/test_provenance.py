@@ -10,13 +10,9 @@ from typing import Any
 
 import pytest
 
+from woa_agents import StateClient
 from woa_protocol import SigningKey, WoaError
-from woa_registry.state import (
-    HistoryVerificationError,
-    StateClient,
-    verify_history,
-    verify_history_entry,
-)
+from woa_registry.state import HistoryVerificationError, verify_history, verify_history_entry
 
 from ._support import NS
 

@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from woa_agents import StateClient, StateClientError
 from woa_protocol import SigningKey
-from woa_registry.state import StateClient, StateClientError, StateRuntime
+from woa_registry.state import StateRuntime
 
 from ._support import NS, signed_request, snapshot
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from woa_agents import StateClient, StateClientError, WatchEvent
 from woa_protocol import SigningKey
-from woa_registry.state import StateClient, StateClientError, WatchEvent
 
 from .._support import REGISTRY_KEY, LiveServer
 from ._support import NS
