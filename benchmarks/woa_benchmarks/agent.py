@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -38,25 +37,12 @@ import httpx
 
 from woa_agents.tracing import TraceContext
 
+from ._harness import LoadResult, measure_load, median_load
+
 __all__ = ["AgentBenchResult", "LoadResult", "run"]
 
 GOAL_VS_BARE = 0.5
 GOAL_VS_A2A = 5.0
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """Throughput and latency of one path in one round."""
-
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-
-    @property
-    def throughput(self) -> float:
-        """Requests per second."""
-        return self.requests / self.seconds
 
 
 @dataclass(frozen=True)
@@ -201,38 +187,10 @@ async def _wait_up(url: str, path: str, timeout: float = 30.0) -> None:
 async def _load(
     call: Callable[[_Connection], Awaitable[None]], pool: list[_Connection], requests: int
 ) -> LoadResult:
-    latencies: list[float] = []
-    remaining = requests
+    async def on_own_connection(worker: int) -> None:
+        await call(pool[worker])
 
-    async def worker(conn: _Connection) -> None:
-        nonlocal remaining
-        while remaining > 0:
-            remaining -= 1
-            started = time.perf_counter()
-            await call(conn)
-            latencies.append(time.perf_counter() - started)
-
-    began = time.perf_counter()
-    await asyncio.gather(*(worker(conn) for conn in pool))
-    elapsed = time.perf_counter() - began
-    latencies.sort()
-    return LoadResult(
-        requests=len(latencies),
-        seconds=elapsed,
-        p50_ms=latencies[len(latencies) // 2] * 1000,
-        p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-    )
-
-
-def _median(results: list[LoadResult]) -> LoadResult:
-    by_rate = sorted(results, key=lambda r: r.throughput)
-    middle = by_rate[len(by_rate) // 2]
-    return LoadResult(
-        requests=middle.requests,
-        seconds=middle.seconds,
-        p50_ms=statistics.median(r.p50_ms for r in results),
-        p99_ms=statistics.median(r.p99_ms for r in results),
-    )
+    return await measure_load(on_own_connection, requests, len(pool))
 
 
 class _Connection:
@@ -378,9 +336,9 @@ async def _measure(requests: int, rounds: int, concurrency: int) -> AgentBenchRe
             for conn in pool:
                 await conn.close()
         return AgentBenchResult(
-            bare=_median(results["bare"]),
-            a2a=_median(results["a2a"]),
-            woa=_median(results["woa"]),
+            bare=median_load(results["bare"]),
+            a2a=median_load(results["a2a"]),
+            woa=median_load(results["woa"]),
             concurrency=concurrency,
         )
     finally:

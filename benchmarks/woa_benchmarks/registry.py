@@ -14,18 +14,11 @@ cores with the server, so absolute figures are pessimistic; ratios are what to c
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
-import os
 import secrets
-import signal
-import statistics
-import subprocess
-import sys
 import tempfile
-import threading
-import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +39,8 @@ from woa_protocol.models import (
 )
 from woa_registry.storage import AgentRecord, AgentStore, SkillEntry, open_store
 
+from ._harness import LoadResult, drop_schema, measure_load, median_load, registry_server
+
 __all__ = [
     "GOAL_SCALING",
     "GOAL_SEARCH_VS_TRIVIAL",
@@ -63,21 +58,6 @@ GOAL_SEARCH_VS_TRIVIAL = 0.40
 FAMILIES = [f.value for f in ModelFamily]
 WORDS = ["summarise", "translate", "segment", "transcribe", "classify", "embed", "plan", "read"]
 SKILL_IDS = 50
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """One measured load: requests answered, wall time, latency percentiles (seconds)."""
-
-    requests: int
-    seconds: float
-    p50: float
-    p99: float
-
-    @property
-    def throughput(self) -> float:
-        """Requests per second."""
-        return self.requests / self.seconds
 
 
 @dataclass(frozen=True)
@@ -147,39 +127,18 @@ async def _fill(store: AgentStore, start: int, stop: int) -> None:
         await store.put(_record(index, now))
 
 
-def _percentile(sorted_values: list[float], q: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
-
-
 async def _load(
     client: httpx.AsyncClient, paths: list[str], requests: int, concurrency: int
 ) -> LoadResult:
-    latencies: list[float] = []
-    counter = iter(range(requests))
+    cycle = itertools.cycle(paths)
 
-    async def worker() -> None:
-        for i in counter:
-            path = paths[i % len(paths)]
-            started = time.perf_counter()
-            response = await client.get(path)
-            latencies.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                raise RuntimeError(f"GET {path} answered {response.status_code}")
+    async def get(_worker: int) -> None:
+        path = next(cycle)
+        response = await client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} answered {response.status_code}")
 
-    began = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - began
-    latencies.sort()
-    return LoadResult(requests, elapsed, _percentile(latencies, 0.5), _percentile(latencies, 0.99))
-
-
-def _median(results: list[LoadResult]) -> LoadResult:
-    return LoadResult(
-        requests=results[0].requests,
-        seconds=statistics.median(r.seconds for r in results),
-        p50=statistics.median(r.p50 for r in results),
-        p99=statistics.median(r.p99 for r in results),
-    )
+    return await measure_load(get, requests, concurrency)
 
 
 def _search_paths() -> list[str]:
@@ -201,54 +160,11 @@ def _rss(pid: int) -> int | None:
     return None
 
 
-@contextmanager
-def _server(database_url: str, workdir: Path) -> Iterator[tuple[str, int]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WOA_REGISTRY_")}
-    env |= {
-        "WOA_REGISTRY_RATE_PER_ADDRESS": "0",
-        "WOA_REGISTRY_RATE_PER_DID": "0",
-        "WOA_REGISTRY_SWEEP_INTERVAL_SECONDS": "3600",
-    }
-    command = [
-        sys.executable, "-c", "from woa_cli.main import app; app()", "registry", "serve",
-        "--port", "0", "--no-mdns", "--log-level", "warning",
-        "--database-url", database_url, "--key-file", str(workdir / "registry-key.pem"),
-    ]  # fmt: skip
-    proc = subprocess.Popen(  # noqa: S603 - our own CLI
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
-    )
-    url: list[str] = []
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if "listening on" in line and not url:
-                url.append(line.rsplit(" ", 1)[-1].strip())
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + 60
-        while not url:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the registry did not start")
-            time.sleep(0.05)
-        while True:
-            try:
-                httpx.get(url[0] + "/readyz", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield url[0], proc.pid
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+_SERVER_ENV = {
+    "WOA_REGISTRY_RATE_PER_ADDRESS": "0",
+    "WOA_REGISTRY_RATE_PER_DID": "0",
+    "WOA_REGISTRY_SWEEP_INTERVAL_SECONDS": "3600",
+}
 
 
 def _signed_card(key: SigningKey, index: int) -> dict[str, Any]:
@@ -285,20 +201,18 @@ async def _registrations(url: str, count: int, concurrency: int) -> float:
     counter = iter(range(count))
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
 
-        async def worker() -> None:
-            for i in counter:
-                path = f"/v1/agents/{keys[i].did}"
-                request = HttpRequest(
-                    "PUT", url + path, {"content-type": "application/json"}, bodies[i]
-                )
-                signers[i].sign_request(request)
-                response = await client.put(path, content=bodies[i], headers=request.headers)
-                if response.status_code != 201:
-                    raise RuntimeError(f"registration answered {response.status_code}")
+        async def register(_worker: int) -> None:
+            i = next(counter)
+            path = f"/v1/agents/{keys[i].did}"
+            request = HttpRequest(
+                "PUT", url + path, {"content-type": "application/json"}, bodies[i]
+            )
+            signers[i].sign_request(request)
+            response = await client.put(path, content=bodies[i], headers=request.headers)
+            if response.status_code != 201:
+                raise RuntimeError(f"registration answered {response.status_code}")
 
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return count / (time.perf_counter() - began)
+        return (await measure_load(register, count, concurrency)).throughput
 
 
 async def _measure(
@@ -313,7 +227,7 @@ async def _measure(
         for _ in range(rounds):
             search.append(await _load(client, paths, requests, concurrency))
             trivial.append(await _load(client, ["/healthz"], requests, concurrency))
-    return SizeResult(backend, agents, _median(search), _median(trivial), _rss(pid))
+    return SizeResult(backend, agents, median_load(search), median_load(trivial), _rss(pid))
 
 
 def run(
@@ -346,7 +260,7 @@ def run(
                 )  # fmt: skip
             finally:
                 if schema is not None and postgres_dsn:
-                    asyncio.run(_drop_schema(postgres_dsn, schema))
+                    asyncio.run(drop_schema(postgres_dsn, schema))
     return result
 
 
@@ -372,7 +286,7 @@ def _run_backend(
 
         asyncio.run(_with_store(database_url, fill))
         filled = size
-        with _server(database_url, workdir) as (url, pid):
+        with registry_server(database_url, workdir, _SERVER_ENV) as (url, pid):
             say(f"{backend}: searching {size:,} agents")
             result.sizes.append(
                 asyncio.run(_measure(url, pid, backend, size, requests, concurrency, rounds))
@@ -392,13 +306,3 @@ async def _with_store(url: str, action: Callable[[AgentStore], Awaitable[None]])
         await action(store)
     finally:
         await store.close()
-
-
-async def _drop_schema(dsn: str, schema: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await conn.close()

@@ -26,17 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +38,8 @@ from typing import Any
 import httpx
 
 from woa_protocol import HttpRequest, MessageSigner, SigningKey
+
+from ._harness import drop_schema, measure_load, registry_server
 
 __all__ = ["GOAL_VS_NOOP", "BackendResult", "BenchResult", "run"]
 
@@ -107,53 +103,11 @@ class BenchResult:
     backends: list[BackendResult] = field(default_factory=list)
 
 
-@contextmanager
-def _server(database_url: str, workdir: Path) -> Iterator[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WOA_REGISTRY_", "WOA_STATE_"))}
-    env |= {
-        "WOA_REGISTRY_RATE_PER_ADDRESS": "0",
-        "WOA_REGISTRY_SWEEP_INTERVAL_SECONDS": "3600",
-        "WOA_STATE_RATE_PER_DID": "0",
-    }
-    command = [
-        sys.executable, "-c", "from woa_cli.main import app; app()", "registry", "serve",
-        "--port", "0", "--no-mdns", "--log-level", "warning",
-        "--database-url", database_url, "--key-file", str(workdir / "registry-key.pem"),
-    ]  # fmt: skip
-    proc = subprocess.Popen(  # noqa: S603 - our own CLI
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
-    )
-    url: list[str] = []
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if "listening on" in line and not url:
-                url.append(line.rsplit(" ", 1)[-1].strip())
-
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        deadline = time.monotonic() + 60
-        while not url:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the registry did not start")
-            time.sleep(0.05)
-        while True:
-            try:
-                httpx.get(url[0] + "/readyz", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield url[0]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+_SERVER_ENV = {
+    "WOA_REGISTRY_RATE_PER_ADDRESS": "0",
+    "WOA_REGISTRY_SWEEP_INTERVAL_SECONDS": "3600",
+    "WOA_STATE_RATE_PER_DID": "0",
+}
 
 
 class _Load:
@@ -201,15 +155,8 @@ class _Load:
         await self.send("POST", "/v1/state:whoami")
 
     async def rate(self, op: Callable[[int], Awaitable[None]], requests: int) -> float:
-        counter = iter(range(requests))
-
-        async def worker(i: int) -> None:
-            for _ in counter:
-                await op(i)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker(i) for i in range(self.concurrency)))
-        return requests / (time.perf_counter() - began)
+        """Operations per second of ``op(worker)`` from every worker, ``requests`` in all."""
+        return (await measure_load(op, requests, self.concurrency)).throughput
 
 
 async def _measure_server(
@@ -308,16 +255,6 @@ async def _raw_postgres(
     return statistics.median(updates), statistics.median(selects)
 
 
-async def _drop_schema(dsn: str, schema: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await conn.close()
-
-
 def run(
     *,
     requests: int = 400,
@@ -331,7 +268,7 @@ def run(
     result = BenchResult(requests=requests, concurrency=concurrency, rounds=rounds)
     with tempfile.TemporaryDirectory(prefix="woa-bench-state-") as tmp:
         workdir = Path(tmp)
-        with _server(f"sqlite:///{workdir}/registry.db", workdir) as url:
+        with registry_server(f"sqlite:///{workdir}/registry.db", workdir, _SERVER_ENV) as (url, _):
             figures = asyncio.run(_measure_server(url, requests, rounds, concurrency))
         raw = asyncio.run(_raw_sqlite(workdir / "raw.db", requests, rounds))
         result.backends.append(
@@ -341,10 +278,11 @@ def run(
             schema = f"woa_bench_{uuid.uuid4().hex[:10]}"
             sep = "&" if "?" in postgres_dsn else "?"
             try:
-                with _server(f"{postgres_dsn}{sep}schema={schema}", workdir) as url:
+                database_url = f"{postgres_dsn}{sep}schema={schema}"
+                with registry_server(database_url, workdir, _SERVER_ENV) as (url, _):
                     figures = asyncio.run(_measure_server(url, requests, rounds, concurrency))
             finally:
-                asyncio.run(_drop_schema(postgres_dsn, schema))
+                asyncio.run(drop_schema(postgres_dsn, schema))
             raw = asyncio.run(_raw_postgres(postgres_dsn, requests, rounds, concurrency))
             result.backends.append(
                 BackendResult("postgres", **figures, raw_update=raw[0], raw_select=raw[1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from ._bench_common import verdict
 from ._console import console
 
 __all__ = ["register"]
@@ -29,11 +30,10 @@ def agent(
         ("Web of Agents signed skill call", result.woa),
     ]
     for name, load in rows:
-        table.add_row(name, f"{load.throughput:,.0f}", f"{load.p50_ms:.2f}", f"{load.p99_ms:.2f}")
+        table.add_row(
+            name, f"{load.throughput:,.0f}", f"{load.p50 * 1e3:.2f}", f"{load.p99 * 1e3:.2f}"
+        )
     console.print(table)
-
-    def verdict(ok: bool) -> str:
-        return "[green]meets[/green]" if ok else "[red]misses[/red]"
 
     console.print(
         f"signed / FastAPI: {result.vs_bare:.2f} "

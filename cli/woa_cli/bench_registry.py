@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-
 import typer
 from rich.table import Table
 
+from ._bench_common import POSTGRES_DSN_OPTION, POSTGRES_OPTION, postgres_to_measure, verdict
 from ._console import console, fail
 
 __all__ = ["register"]
-
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def _reachable(dsn: str) -> str | None:
-    try:
-        import asyncpg
-    except ImportError:
-        return "asyncpg is not installed (pip install 'web-of-agents[postgres]')"
-
-    async def probe() -> None:
-        conn = await asyncpg.connect(dsn, timeout=5)
-        await conn.close()
-
-    try:
-        asyncio.run(probe())
-    except Exception as exc:  # any failure to connect means: measure SQLite only
-        return f"{type(exc).__name__}: {exc}"
-    return None
 
 
 def registry(
@@ -38,14 +17,8 @@ def registry(
     rounds: int = typer.Option(3, help="Interleaved rounds (search, trivial); medians reported."),
     concurrency: int = typer.Option(8, help="Concurrent client connections."),
     registrations: int = typer.Option(300, help="Signed registrations to time."),
-    postgres_dsn: str = typer.Option(
-        None,
-        "--postgres-dsn",
-        help=f"PostgreSQL (env WOA_TEST_POSTGRES_DSN; default {DEFAULT_DSN}).",
-    ),
-    postgres: bool = typer.Option(
-        True, "--postgres/--no-postgres", help="Also measure PostgreSQL."
-    ),
+    postgres_dsn: str | None = POSTGRES_DSN_OPTION,
+    postgres: bool = POSTGRES_OPTION,
 ) -> None:
     """Search at each size vs a trivial endpoint of the same server; registrations/s; memory."""
     from woa_benchmarks import registry as bench
@@ -54,13 +27,7 @@ def registry(
         size_list = tuple(int(s) for s in sizes.split(","))
     except ValueError:
         fail(f"--sizes must be integers separated by commas, not {sizes!r}")
-    dsn = None
-    if postgres:
-        dsn = postgres_dsn or os.environ.get("WOA_TEST_POSTGRES_DSN") or DEFAULT_DSN
-        problem = _reachable(dsn)
-        if problem:
-            console.print(f"[yellow]PostgreSQL not measured[/yellow]: {problem}")
-            dsn = None
+    dsn = postgres_to_measure(postgres, postgres_dsn)
     with console.status("measuring...") as status:
         result = bench.run(
             sizes=size_list,
@@ -92,18 +59,14 @@ def registry(
     for backend in dict.fromkeys(r.backend for r in result.sizes):
         scaling = result.scaling(backend)
         if scaling is not None:
-            ok = scaling <= bench.GOAL_SCALING
-            verdict = "[green]meets[/green]" if ok else "[red]misses[/red]"
             console.print(
                 f"{backend}: search p50 at largest / smallest size = {scaling:.2f} "
-                f"{verdict} the goal <= {bench.GOAL_SCALING}"
+                f"{verdict(scaling <= bench.GOAL_SCALING)} the goal <= {bench.GOAL_SCALING}"
             )
         worst = min(r.search_vs_trivial for r in result.sizes if r.backend == backend)
-        verdict = (
-            "[green]meets[/green]" if worst >= bench.GOAL_SEARCH_VS_TRIVIAL else "[red]misses[/red]"
-        )
         console.print(
-            f"{backend}: lowest search/trivial throughput = {worst:.2f} {verdict} the goal "
+            f"{backend}: lowest search/trivial throughput = {worst:.2f} "
+            f"{verdict(worst >= bench.GOAL_SEARCH_VS_TRIVIAL)} the goal "
             f">= {bench.GOAL_SEARCH_VS_TRIVIAL}"
         )
 

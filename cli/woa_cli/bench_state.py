@@ -2,61 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-
 import typer
 from rich.table import Table
 
+from ._bench_common import POSTGRES_DSN_OPTION, POSTGRES_OPTION, postgres_to_measure, verdict
 from ._console import console, fail
 
 __all__ = ["register"]
-
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def _reachable(dsn: str) -> str | None:
-    try:
-        import asyncpg
-    except ImportError:
-        return "asyncpg is not installed (pip install 'web-of-agents[postgres]')"
-
-    async def probe() -> None:
-        conn = await asyncpg.connect(dsn, timeout=5)
-        await conn.close()
-
-    try:
-        asyncio.run(probe())
-    except Exception as exc:  # any failure to connect means: measure SQLite only
-        return f"{type(exc).__name__}: {exc}"
-    return None
 
 
 def state(
     requests: int = typer.Option(400, help="Requests per measured round and operation."),
     rounds: int = typer.Option(3, help="Interleaved rounds; medians are reported."),
     concurrency: int = typer.Option(8, help="Concurrent client connections."),
-    postgres_dsn: str = typer.Option(
-        None,
-        "--postgres-dsn",
-        help=f"PostgreSQL (env WOA_TEST_POSTGRES_DSN; default {DEFAULT_DSN}).",
-    ),
-    postgres: bool = typer.Option(
-        True, "--postgres/--no-postgres", help="Also measure PostgreSQL."
-    ),
+    postgres_dsn: str | None = POSTGRES_DSN_OPTION,
+    postgres: bool = POSTGRES_OPTION,
 ) -> None:
     """Signed CAS write/read throughput as ratios against a signed no-op and raw storage."""
     from woa_benchmarks import state as bench
 
     if requests < concurrency or rounds < 1 or concurrency < 1:
         fail("need --requests >= --concurrency >= 1 and --rounds >= 1")
-    dsn = None
-    if postgres:
-        dsn = postgres_dsn or os.environ.get("WOA_TEST_POSTGRES_DSN") or DEFAULT_DSN
-        problem = _reachable(dsn)
-        if problem is not None:
-            console.print(f"[yellow]PostgreSQL skipped[/yellow] ({problem})")
-            dsn = None
+    dsn = postgres_to_measure(postgres, postgres_dsn)
     with console.status("measuring (server subprocess on 127.0.0.1)..."):
         result = bench.run(
             requests=requests, rounds=rounds, concurrency=concurrency, postgres_dsn=dsn
@@ -86,9 +53,9 @@ def state(
     for b in result.backends:
         for name, ratio in (("write", b.write_vs_noop), ("read", b.read_vs_noop)):
             ok = ratio >= bench.GOAL_VS_NOOP
-            verdict = "[green]meets[/green]" if ok else "[red]misses[/red]"
             console.print(
-                f"{b.backend} {name}/no-op {ratio:.2f} {verdict} the goal >= {bench.GOAL_VS_NOOP}"
+                f"{b.backend} {name}/no-op {ratio:.2f} {verdict(ok)} "
+                f"the goal >= {bench.GOAL_VS_NOOP}"
             )
 
 
