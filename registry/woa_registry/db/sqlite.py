@@ -66,9 +66,15 @@ def connection_pragmas(busy_ms: int, *, query_only: bool = False) -> tuple[str, 
     return (*pragmas, "PRAGMA query_only = ON") if query_only else pragmas
 
 
-def connect(path: Path, busy_ms: int, *, query_only: bool = False) -> sqlite3.Connection:
-    """Open ``path`` in autocommit mode (transactions are explicit) with the store pragmas."""
-    db = sqlite3.connect(path, isolation_level=None)
+def connect(
+    path: Path, busy_ms: int, *, query_only: bool = False, any_thread: bool = False
+) -> sqlite3.Connection:
+    """Open ``path`` in autocommit mode (transactions are explicit) with the store pragmas.
+
+    ``any_thread`` lets worker threads take turns with the connection (a pool hands it to
+    one at a time); otherwise only the opening thread may use it.
+    """
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=not any_thread)
     try:
         for pragma in connection_pragmas(busy_ms, query_only=query_only):
             db.execute(pragma)

@@ -5,8 +5,9 @@ page size and not on the number of agents: the most selective structured filter 
 (skill id, then tag, then input/output mode, then family) *drives* the query by walking its
 ``(value, did)`` index from the cursor in DID order; the other filters are checked per
 candidate skill; the walk stops after ``limit`` distinct DIDs. Full text alone is driven by
-the full-text index (cost grows with the number of matches, not of agents); no filter at
-all walks the DID primary key.
+the full-text index (cost grows with the number of matches, not of agents) unless the text
+is common and the backend has a plan for that (:attr:`Dialect.common_text_driver`); no
+filter at all walks the DID primary key.
 """
 
 # ruff: noqa: S608  -- SQL text is assembled from constants and placeholders; values are bound.
@@ -44,6 +45,12 @@ class Dialect:
     """``SELECT did`` driven by the full-text index: (text param, limit param, after param)."""
     use_index: Callable[[str], str]
     """Suffix pinning the driving table to an index (SQLite ``INDEXED BY``), or nothing."""
+    common_text_driver: Callable[[str, str, str | None], str] | None = None
+    """Like :attr:`text_driver`, for text matching many agents; None: use ``text_driver``.
+
+    Sorting every match by DID costs in proportion to the matches; when they are many, a
+    backend may instead walk the agents in DID order and test each one (SQLite).
+    """
 
 
 def page_sql(
@@ -57,7 +64,8 @@ def page_sql(
     """Return ``(sql, params)`` selecting up to ``limit`` matching DIDs in order.
 
     None means the query cannot match anything (text without searchable words).
-    ``common_text`` is passed to :attr:`Dialect.text_filter`.
+    ``common_text`` (the text matches many agents) is passed to :attr:`Dialect.text_filter`
+    and, for text alone, selects :attr:`Dialect.common_text_driver` when there is one.
     """
     q = checked.query
     params: list[Any] = []
@@ -73,7 +81,10 @@ def page_sql(
         if words:
             text = p(dialect.text_query(words))
             after = None if checked.after_did is None else p(checked.after_did)
-            return dialect.text_driver(text, p(limit), after), params
+            driver = dialect.text_driver
+            if common_text and dialect.common_text_driver is not None:
+                driver = dialect.common_text_driver
+            return driver(text, p(limit), after), params
         where = "" if checked.after_did is None else f"WHERE did > {p(checked.after_did)} "
         return f"SELECT did FROM agents {where}ORDER BY did LIMIT {p(limit)}", params
 

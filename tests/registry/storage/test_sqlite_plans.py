@@ -83,6 +83,22 @@ def test_skill_filters_with_common_text_walk_the_skill_index(db: sqlite3.Connect
     assert not any("TEMP B-TREE FOR ORDER BY" in step for step in plan), plan
 
 
+@pytest.mark.parametrize("cursor", [None, CURSOR])
+def test_common_text_alone_walks_agents_in_did_order(
+    db: sqlite3.Connection, cursor: str | None
+) -> None:
+    query = SearchQuery(text="test agent", cursor=cursor)
+    built = page_sql(check_query(query), _DIALECT, 11, common_text=True)
+    assert built is not None
+    plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {built[0]}", built[1])]
+    assert re.fullmatch(
+        r"(SCAN|SEARCH) a USING COVERING INDEX sqlite_autoindex_agents_1.*", plan[0]
+    )
+    # The matches are listed once (LIST SUBQUERY), not joined and sorted.
+    assert not any("TEMP B-TREE" in step for step in plan), plan
+    assert not any(re.fullmatch(r"SCAN \w+", step) for step in plan), plan
+
+
 @pytest.mark.parametrize("threshold", [0, 1000])
 async def test_both_full_text_phrasings_find_the_same_agents(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int
@@ -104,6 +120,12 @@ async def test_both_full_text_phrasings_find_the_same_agents(
         writers = await store.search(SearchQuery(family="slm", text="writer"))
         assert sorted(a.did for a in writers.agents) == sorted(r.did for r in other)
         assert (await store.search(SearchQuery(family="ocr", text="writer"))).agents == []
+        alone = await store.search(SearchQuery(text="reader", limit=2))
+        assert [a.did for a in alone.agents] == sorted(r.did for r in ocr)[:2]
+        assert alone.next_cursor is not None
+        rest = await store.search(SearchQuery(text="reader", cursor=alone.next_cursor))
+        assert [a.did for a in rest.agents] == sorted(r.did for r in ocr)[2:]
+        assert (await store.search(SearchQuery(text="nobody"))).agents == []
         found = await store.skills_with_input_schema(SearchQuery(text="reader"))
         assert found == []
     finally:
