@@ -1,15 +1,13 @@
 """Fixtures running the storage contract on both backends.
 
-PostgreSQL: the server named by ``WOA_TEST_POSTGRES_DSN``; each test gets its own schema
-under a prefix unique to this session, and every schema with that prefix is dropped when
-the session ends. The tests skip only when the server is clearly unreachable and ``CI`` is
-not set; in CI they fail instead.
+PostgreSQL: the server of the project-wide ``postgres_dsn`` fixture (``tests/conftest.py``:
+skipped when unreachable, a failure in CI); each test gets its own schema under a prefix
+unique to this session, and every schema with that prefix is dropped when the session ends.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import os
 import secrets
@@ -25,30 +23,7 @@ from woa_registry.storage import AgentStore
 _schema_numbers = itertools.count(1)
 
 
-@functools.cache
-def _postgres_unreachable() -> str | None:
-    """Return why the server cannot be reached, or None when it answers."""
-    import asyncpg
-
-    async def probe() -> None:
-        conn = await asyncpg.connect(POSTGRES_DSN, timeout=5)
-        await conn.close()
-
-    try:
-        asyncio.run(probe())
-    except (OSError, TimeoutError) as exc:
-        return f"PostgreSQL at {POSTGRES_DSN.split('@')[-1]} is unreachable: {exc!r}"
-    return None
-
-
-def require_postgres() -> None:
-    """Skip (or, with CI set, fail) when the PostgreSQL server is unreachable."""
-    reason = _postgres_unreachable()
-    if reason is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so PostgreSQL tests must run)")
-    pytest.skip(reason)
+_schemas_handed_out = False
 
 
 async def _drop_schemas(pattern: str) -> None:
@@ -68,14 +43,15 @@ def pg_schema_prefix() -> Iterator[str]:
     """A schema-name prefix unique to this test session; its schemas are dropped at the end."""
     prefix = f"woa_t{os.getpid()}_{secrets.token_hex(3)}"
     yield prefix
-    if _postgres_unreachable() is None:
+    if _schemas_handed_out:
         asyncio.run(_drop_schemas(prefix + "\\_%"))
 
 
 @pytest.fixture
-def pg_schema(pg_schema_prefix: str) -> str:
-    """A fresh schema name for one test."""
-    require_postgres()
+def pg_schema(pg_schema_prefix: str, postgres_dsn: str) -> str:
+    """A fresh schema name for one test (``postgres_dsn`` skips or, in CI, fails)."""
+    global _schemas_handed_out
+    _schemas_handed_out = True
     return f"{pg_schema_prefix}_{next(_schema_numbers)}"
 
 
