@@ -88,6 +88,7 @@ def _a2a_app(url: str) -> Any:
     from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
     from a2a.server.tasks import InMemoryTaskStore
     from a2a.types.a2a_pb2 import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
+    from a2a.utils.errors import TaskNotCancelableError
     from starlette.applications import Starlette
 
     class HelloWorld(AgentExecutor):
@@ -95,7 +96,7 @@ def _a2a_app(url: str) -> Any:
             await event_queue.enqueue_event(new_text_message("Hello World"))
 
         async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
-            raise NotImplementedError
+            raise TaskNotCancelableError("this sample agent finishes at once")
 
     card = AgentCard(
         name="hello",

@@ -106,6 +106,7 @@ def a2a_sdk_app(url: str) -> Any:
         TaskState,
         TaskStatus,
     )
+    from a2a.utils.errors import TaskNotCancelableError
     from starlette.applications import Starlette
 
     class Upper(AgentExecutor):
@@ -128,7 +129,7 @@ def a2a_sdk_app(url: str) -> Any:
             await updater.complete()
 
         async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
-            raise NotImplementedError
+            raise TaskNotCancelableError("this sample agent finishes at once")
 
     card = AgentCard(
         name="a2a-sdk upper",
