@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from pydantic import Field, JsonValue
+from pydantic_core import to_json
 
-from woa_protocol.models import A2AModel, ModelFamily, UtcTimestamp
+from woa_protocol.models import A2AModel, ModelFamily, UtcTimestamp, format_timestamp
 
-from .storage.base import AgentRecord, ChangeEvent, EventKind
+from .storage.base import AgentRecord, ChangeEvent, EventKind, SearchPage
 
 __all__ = [
     "AgentList",
@@ -25,7 +28,14 @@ __all__ = [
     "RegistrationResult",
     "RegistryDescription",
     "SkillView",
+    "agent_list_json",
 ]
+
+
+@lru_cache(maxsize=8192)
+def _timestamp(value: datetime) -> str:
+    """``format_timestamp``, memoised: a record's timestamps repeat on every page it is on."""
+    return format_timestamp(value)
 
 
 class RegisterRequest(A2AModel):
@@ -111,6 +121,47 @@ class AgentView(A2AModel):
             card=record.card,
         )
 
+    @staticmethod
+    def wire(record: AgentRecord) -> dict[str, Any]:
+        """Return ``AgentView.of(record).to_json_dict()`` without building and re-validating.
+
+        The record's fields were validated when the card was registered, so the hot search
+        path writes the wire form directly (same keys, same order, ``None`` omitted);
+        a test holds it equal to the model's own serialisation.
+        """
+        out: dict[str, Any] = {
+            "did": record.did,
+            "name": record.name,
+            "description": record.description,
+            "url": record.url,
+            "verified": record.verified,
+            "registeredAt": _timestamp(record.registered_at),
+            "updatedAt": _timestamp(record.updated_at),
+            "leaseExpiresAt": _timestamp(record.lease_expires_at),
+        }
+        if record.source_url is not None:
+            out["sourceUrl"] = record.source_url
+        skills = []
+        for s in record.skills:
+            skill: dict[str, Any] = {
+                "id": s.skill_id,
+                "name": s.name,
+                "description": s.description,
+                "tags": list(s.tags),
+            }
+            if s.family:
+                skill["family"] = ModelFamily(s.family).value
+            skill["inputModes"] = list(s.input_modes)
+            skill["outputModes"] = list(s.output_modes)
+            if s.input_schema is not None:
+                skill["inputSchema"] = s.input_schema
+            if s.output_schema is not None:
+                skill["outputSchema"] = s.output_schema
+            skills.append(skill)
+        out["skills"] = skills
+        out["card"] = record.card
+        return out
+
 
 class RegistrationResult(AgentView):
     """Answer to a registration: the stored agent and the change-feed event it caused."""
@@ -135,6 +186,15 @@ class AgentList(A2AModel):
     matched_skills: dict[str, list[str]] = Field(
         default_factory=dict, description="Per DID, the skill ids that matched the filters."
     )
+
+
+def agent_list_json(page: SearchPage) -> bytes:
+    """Serialise a search page as :class:`AgentList` JSON in one pass (see ``AgentView.wire``)."""
+    body: dict[str, Any] = {"agents": [AgentView.wire(r) for r in page.agents]}
+    if page.next_cursor is not None:
+        body["nextCursor"] = page.next_cursor
+    body["matchedSkills"] = page.matched_skills
+    return to_json(body)
 
 
 class PayloadSearchRequest(A2AModel):
