@@ -148,9 +148,12 @@ class ResponseSigningMiddleware:
             ),
             body=body,
         )
-        request_headers = _header_pairs_joined(scope)
-        label = request_signature_label(request_headers)
         added: dict[str, str] | None = None
+        # ASGI lower-cases header names; an unsigned request (most GETs) has nothing to bind
+        # to, so its headers need not be decoded and parsed for a signature at all.
+        signed = any(name == b"signature" for name, _ in scope.get("headers", ()))
+        request_headers = _header_pairs_joined(scope) if signed else {}
+        label = request_signature_label(request_headers) if signed else None
         if label is not None:
             response.request = HttpRequest(
                 method=scope.get("method", "GET"), url=target_uri(scope), headers=request_headers
