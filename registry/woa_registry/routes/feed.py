@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+from collections.abc import Coroutine
+from typing import Any
 
 from fastapi import APIRouter, WebSocket
-from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from ..context import context_of
 from ..models import FeedEvent
+from ..streaming import parse_since, serve_stream
 
 __all__ = ["FEED_BATCH", "router"]
 
@@ -22,14 +22,6 @@ POLICY_VIOLATION = 1008
 """WebSocket close code for a bad ``since`` parameter (RFC 6455 §7.4.1)."""
 
 
-def _parse_since(raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise ValueError(raw)
-    return int(raw)
-
-
 @router.websocket("/v1/feed")
 async def feed(websocket: WebSocket) -> None:
     """Send every event after ``since`` (default: the current last event), then stream new ones.
@@ -40,51 +32,29 @@ async def feed(websocket: WebSocket) -> None:
     ctx = context_of(websocket)
     await websocket.accept()
     try:
-        since = _parse_since(websocket.query_params.get("since"))
+        since = parse_since(websocket.query_params.get("since"))
     except ValueError:
         await websocket.close(code=POLICY_VIOLATION, reason="since must be a non-negative integer")
         return
     if since is None:
         since = await ctx.store.last_seq()
     ctx.metrics.feed_clients.inc()
-    closed = asyncio.Event()
+    position = since
 
-    async def watch_for_close() -> None:
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-        closed.set()
-
-    watcher = asyncio.create_task(watch_for_close())
-    try:
-        while not closed.is_set():
-            events = await ctx.store.events_since(since, limit=FEED_BATCH)
-            for event in events:
-                await websocket.send_text(
-                    FeedEvent.of(event).model_dump_json(by_alias=True, exclude_none=True)
-                )
-                since = event.seq
-            if events:
-                continue
-            waiter = asyncio.create_task(
-                ctx.store.wait_for_event(since, timeout=ctx.settings.feed_poll_seconds)
+    async def send_batch() -> bool:
+        nonlocal position
+        events = await ctx.store.events_since(position, limit=FEED_BATCH)
+        for event in events:
+            await websocket.send_text(
+                FeedEvent.of(event).model_dump_json(by_alias=True, exclude_none=True)
             )
-            closer = asyncio.create_task(closed.wait())
-            done, _ = await asyncio.wait({waiter, closer}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (waiter, closer):
-                if task not in done:
-                    task.cancel()
-            if waiter in done:
-                waiter.result()
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+            position = event.seq
+        return bool(events)
+
+    def wait_for_more() -> Coroutine[Any, Any, bool]:
+        return ctx.store.wait_for_event(position, timeout=ctx.settings.feed_poll_seconds)
+
+    try:
+        await serve_stream(websocket, send_batch=send_batch, wait_for_more=wait_for_more)
     finally:
         ctx.metrics.feed_clients.dec()
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-        if websocket.client_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError):
-                await websocket.close()

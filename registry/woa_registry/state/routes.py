@@ -8,21 +8,20 @@ their version as a strong ETag.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
+from collections.abc import Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from woa_protocol import WoaError
 
 from ..body import parse_json, parse_model, read_body
 from ..problems import InvalidRequestError
 from ..routes.openapi import problem_responses
+from ..streaming import parse_since, serve_stream
 from .acl import require_read
 from .models import (
     KEY_PATTERN,
@@ -352,14 +351,6 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
-def _parse_since(raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise ValueError(raw)
-    return int(raw)
-
-
 @router.websocket("/{ns}/watch")
 async def watch(websocket: WebSocket, ns: str) -> None:
     """Stream the namespace's changes under ``prefix`` after ``since``, in revision order.
@@ -373,7 +364,7 @@ async def watch(websocket: WebSocket, ns: str) -> None:
     try:
         check_namespace_name(ns)
         prefix = check_prefix(websocket.query_params.get("prefix", ""))
-        since = _parse_since(websocket.query_params.get("since"))
+        since = parse_since(websocket.query_params.get("since"))
     except (ValueError, WoaError) as exc:
         await websocket.close(code=CLOSE_BAD_REQUEST, reason=str(exc)[:120])
         return
@@ -390,44 +381,25 @@ async def watch(websocket: WebSocket, ns: str) -> None:
         await websocket.close(code=code, reason=f"{exc.problem.slug}: {exc.detail}"[:120])
         return
     position = await rt.store.last_rev() if since is None else since
-    closed = asyncio.Event()
 
-    async def watch_for_close() -> None:
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-            while True:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-        closed.set()
+    async def send_batch() -> bool:
+        nonlocal position
+        head = await rt.store.last_rev()
+        changes = await rt.service.changes(ns, prefix, position, WATCH_BATCH)
+        for change in changes:
+            await websocket.send_text(json.dumps({"type": "change", **change.to_json()}))
+            position = change.rev
+        if len(changes) == WATCH_BATCH:
+            return True
+        position = max(position, head)  # nothing under the prefix up to head
+        return False
 
-    watcher = asyncio.create_task(watch_for_close())
-    try:
-        await websocket.send_text(json.dumps({"type": "hello", "since": position}))
-        while not closed.is_set():
-            head = await rt.store.last_rev()
-            changes = await rt.service.changes(ns, prefix, position, WATCH_BATCH)
-            for change in changes:
-                await websocket.send_text(json.dumps({"type": "change", **change.to_json()}))
-                position = change.rev
-            if len(changes) == WATCH_BATCH:
-                continue
-            position = max(position, head)
-            waiter = asyncio.create_task(
-                rt.store.wait_for_change(position, timeout=rt.settings.watch_poll_seconds)
-            )
-            closer = asyncio.create_task(closed.wait())
-            done, _ = await asyncio.wait({waiter, closer}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (waiter, closer):
-                if task not in done:
-                    task.cancel()
-            if waiter in done:
-                waiter.result()
-    except (WebSocketDisconnect, RuntimeError):
-        pass
-    finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-        if websocket.client_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError):
-                await websocket.close()
+    def wait_for_more() -> Coroutine[Any, Any, bool]:
+        return rt.store.wait_for_change(position, timeout=rt.settings.watch_poll_seconds)
+
+    await serve_stream(
+        websocket,
+        send_batch=send_batch,
+        wait_for_more=wait_for_more,
+        first=json.dumps({"type": "hello", "since": position}),
+    )
