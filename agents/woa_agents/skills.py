@@ -74,14 +74,10 @@ class Skill:
     def input_errors(self, payload: Any) -> list[dict[str, str]]:
         """Every way ``payload`` fails the input schema, as ``validate_instance`` reports it.
 
-        Same result as :func:`woa_protocol.validate_instance`, with the validator built
+        Same result as :func:`woa_protocol.validate_instance`, with the schema compiled
         once per skill instead of looked up (by canonical schema text) on every call.
         """
-        errors = [
-            {"path": e.json_path, "message": e.message}
-            for e in self._input_validator.iter_errors(payload)
-        ]
-        return sorted(errors, key=lambda e: (e["path"], e["message"]))
+        return self._input_validator.errors(payload)
 
     def invoke(self, value: BaseModel, ctx: SkillContext) -> Any:
         """Call the handler: a coroutine, or an async iterator for a streaming skill."""
