@@ -25,11 +25,18 @@ class AgentMetrics:
             registry=self.registry,
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
         )
+        self._children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, outcome: str, seconds: float) -> None:
-        """Record one request."""
-        self.requests.labels(method, outcome).inc()
-        self.latency.labels(method).observe(seconds)
+        """Record one request (methods and outcomes are a small fixed set of names)."""
+        children = self._children.get((method, outcome))
+        if children is None:
+            children = self._children[method, outcome] = (
+                self.requests.labels(method, outcome),
+                self.latency.labels(method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -1,8 +1,10 @@
 """A2A 1.0 request handling, independent of any transport (spec AGT-001..AGT-027).
 
 One method per A2A operation. Each takes the already parsed ``params`` object and the
-:class:`CallInfo` of the verified caller, and returns the JSON-RPC ``result`` (wire form) or,
-for the streaming operations, an async iterator of stream results. Failures raise
+:class:`CallInfo` of the verified caller, and returns the JSON-RPC ``result`` or, for the
+streaming operations, an async iterator of stream results: JSON values, in which A2A
+models may stand for their wire form (the route writes them with ``pydantic_core.to_json``
+in one pass, ``by_alias`` and without ``None`` members). Failures raise
 :class:`~woa_agents.errors.RpcError` with A2A's codes. The JSON-RPC route
 (:mod:`.routes`) is built from this class and knows nothing of skills or tasks.
 """
@@ -66,9 +68,20 @@ def _params_object(params: Any) -> dict[str, Any]:
     return params
 
 
-def _task_view(task: Task, history_length: Any, include_artifacts: bool = True) -> dict[str, Any]:
+def _task_view(
+    task: Task, history_length: Any, include_artifacts: bool = True
+) -> Task | dict[str, Any]:
+    """The task as answered: the model itself unless history or artifacts are cut."""
+    cut_history = (
+        isinstance(history_length, int)
+        and not isinstance(history_length, bool)
+        and (history_length <= 0 or len(task.history or ()) > history_length)
+    )
+    if not cut_history and (include_artifacts or not task.artifacts):
+        return task
     data = task.to_json_dict()
-    if isinstance(history_length, int) and not isinstance(history_length, bool):
+    if cut_history:
+        assert isinstance(history_length, int)
         if history_length <= 0:
             data.pop("history", None)
         elif "history" in data:
@@ -234,12 +247,12 @@ class A2ARequestHandler:
             raise RpcError(JsonRpcCode.TASK_NOT_FOUND, f"task {task_id} not found")
         return stored.task
 
-    async def get_task(self, params: Any, call: CallInfo) -> dict[str, Any]:
+    async def get_task(self, params: Any, call: CallInfo) -> Task | dict[str, Any]:
         """GetTask: the task as stored (only its owner sees it)."""
         task = await self._owned(params, call)
         return _task_view(task, params.get("historyLength"))
 
-    async def cancel_task(self, params: Any, call: CallInfo) -> dict[str, Any]:
+    async def cancel_task(self, params: Any, call: CallInfo) -> Task | dict[str, Any]:
         """CancelTask: cancel a live task; a finished one is not cancelable (-32002)."""
         task = await self._owned(params, call)
         if is_terminal(task.status.state):

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from starlette.requests import Request
+import pydantic_core
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -51,7 +51,16 @@ _JSON = "application/json"
 
 
 class _TooLargeError(Exception):
-    pass
+    """The body exceeds the limit."""
+
+
+class _ClientGoneError(Exception):
+    """The client disconnected before its request body arrived: nobody to answer."""
+
+
+def _to_json(value: Any) -> bytes:
+    """Write a result: JSON values and A2A models (in their wire form), in one pass."""
+    return pydantic_core.to_json(value, by_alias=True, exclude_none=True)
 
 
 class _Answer:
@@ -89,18 +98,24 @@ def _target_uri(scope: Scope, headers: dict[str, str], public_url: str | None) -
     return base + path + (f"?{query}" if query else "")
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _TooLargeError
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientGoneError
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise _TooLargeError
         chunks.append(chunk)
-    return b"".join(chunks)
+        more = message.get("more_body", False)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 class JsonRpcEndpoint:
@@ -122,7 +137,7 @@ class JsonRpcEndpoint:
         self.max_body_bytes = max_body_bytes
         self.public_url = public_url
         self._observe = observe
-        self._unary: dict[str, Callable[[Any, CallInfo], Awaitable[dict[str, Any]]]] = {
+        self._unary: dict[str, Callable[[Any, CallInfo], Awaitable[Any]]] = {
             "SendMessage": handler.send_message,
             "GetTask": handler.get_task,
             "ListTasks": handler.list_tasks,
@@ -137,15 +152,15 @@ class JsonRpcEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point: answer one POST."""
-        answer = await self.handle(Request(scope, receive))
-        await answer(scope, receive, send)
+        answer = await self.handle(scope, receive)
+        if answer is not None:
+            await answer(scope, receive, send)
 
-    async def handle(self, request: Request) -> Answer:
-        """Handle one POST; return the (signed) answer to send."""
+    async def handle(self, scope: Scope, receive: Receive) -> Answer | None:
+        """Handle one POST; return the (signed) answer, or None if the client left."""
         started = time.perf_counter()
         method = "-"
         outcome = "ok"
-        scope = request.scope
         headers = normalize_headers(
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         )
@@ -153,7 +168,10 @@ class JsonRpcEndpoint:
         request_id: Any = None
         try:
             try:
-                http_request.body = await _read_body(request, self.max_body_bytes)
+                http_request.body = await _read_body(receive, headers, self.max_body_bytes)
+            except _ClientGoneError:
+                outcome = "CLIENT_DISCONNECTED"
+                return None
             except _TooLargeError:
                 raise RpcError(
                     JsonRpcCode.INVALID_REQUEST,
@@ -246,7 +264,7 @@ class JsonRpcEndpoint:
         payload: dict[str, Any],
         label: str | None = None,
     ) -> Answer:
-        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        body = _to_json(payload)
         response = HttpResponse(status, {"content-type": _JSON}, body, request=request)
         if label is not None:  # already verified: bind without parsing the fields again
             self.signer.sign_response(response, label)
@@ -264,10 +282,10 @@ class JsonRpcEndpoint:
             try:
                 async for event in events:
                     frame = {"jsonrpc": "2.0", "id": request_id, "result": event}
-                    yield b"data: " + json.dumps(frame, separators=(",", ":")).encode() + b"\n\n"
+                    yield b"data: " + _to_json(frame) + b"\n\n"
             except RpcError as exc:
                 frame = {"jsonrpc": "2.0", "id": request_id, "error": exc.to_error()}
-                yield b"event: error\ndata: " + json.dumps(frame).encode() + b"\n\n"
+                yield b"event: error\ndata: " + _to_json(frame) + b"\n\n"
 
         headers = dict(head.headers)  # content-type as signed (no charset appended)
         headers["cache-control"] = "no-cache"

@@ -45,6 +45,10 @@ def _agent_text(text: str) -> Message:
     return Message(message_id=uuid.uuid4().hex, role=Role.AGENT, parts=[Part(text=text)])
 
 
+def _status(state: TaskState, message: Message | None = None) -> TaskStatus:
+    return TaskStatus(state=state, message=message, timestamp=_now())
+
+
 @dataclass
 class _Run:
     task: Task
@@ -87,7 +91,8 @@ class TaskRunner:
             task = Task(
                 id=uuid.uuid4().hex,
                 context_id=message.context_id or uuid.uuid4().hex,
-                status=TaskStatus(state=TaskState.SUBMITTED, timestamp=_now()),
+                # run inline, the task starts at once: no one can see it submitted
+                status=_status(TaskState.WORKING if inline else TaskState.SUBMITTED),
                 history=[message],
                 metadata={
                     "woa.skill": skill.id,
@@ -197,7 +202,8 @@ class TaskRunner:
     ) -> None:
         token = current_trace.set(trace)
         try:
-            await self._set_state(run, TaskState.WORKING)
+            if run.task.status.state is not TaskState.WORKING:
+                await self._set_state(run, TaskState.WORKING)
             if run.skill.streaming:
                 output: Any = None
                 async for item in run.skill.invoke(value, ctx):
@@ -207,25 +213,14 @@ class TaskRunner:
                         output = item
             else:
                 output = await run.skill.invoke(value, ctx)
-            data = self._output(run.skill, output)
             artifact = Artifact(
                 artifact_id=RESULT_ARTIFACT_ID,
                 name="result",
-                parts=[Part(data=data)],
+                parts=[Part(data=self._output(run.skill, output))],
             )
             run.task.artifacts = [artifact]
-            self._publish(
-                run,
-                {
-                    "artifactUpdate": {
-                        "taskId": run.task.id,
-                        "contextId": run.task.context_id,
-                        "artifact": artifact.to_json_dict(),
-                        "append": False,
-                        "lastChunk": True,
-                    }
-                },
-            )
+            if run.subscribers:
+                self._publish(run, self._artifact_event(run, artifact, last=True))
             await self._set_state(run, TaskState.COMPLETED)
         except asyncio.CancelledError:
             await self._set_state(run, TaskState.CANCELED, _agent_text("canceled by the caller"))
@@ -269,34 +264,25 @@ class TaskRunner:
         if isinstance(item, Progress):
             await self._set_state(run, TaskState.WORKING, _agent_text(item.text))
             return
-        artifact = Artifact(artifact_id="partial", name="partial", parts=[Part(data=item.data)])
-        self._publish(
-            run,
-            {
-                "artifactUpdate": {
-                    "taskId": run.task.id,
-                    "contextId": run.task.context_id,
-                    "artifact": artifact.to_json_dict(),
-                    "append": True,
-                    "lastChunk": False,
-                }
-            },
-        )
+        if run.subscribers:  # a partial result is only ever streamed, never stored
+            artifact = Artifact(artifact_id="partial", name="partial", parts=[Part(data=item.data)])
+            self._publish(run, self._artifact_event(run, artifact, last=False))
 
     async def _set_state(self, run: _Run, state: TaskState, message: Message | None = None) -> None:
         check_transition(run.task.status.state, state)
-        run.task.status = TaskStatus(state=state, message=message, timestamp=_now())
+        run.task.status = _status(state, message)
         await self.store.save(run.task, run.owner)
-        self._publish(
-            run,
-            {
-                "statusUpdate": {
-                    "taskId": run.task.id,
-                    "contextId": run.task.context_id,
-                    "status": run.task.status.to_json_dict(),
-                }
-            },
-        )
+        if run.subscribers:  # events are built only when someone listens
+            self._publish(
+                run,
+                {
+                    "statusUpdate": {
+                        "taskId": run.task.id,
+                        "contextId": run.task.context_id,
+                        "status": run.task.status.to_json_dict(),
+                    }
+                },
+            )
         if is_terminal(state) or state in _INTERRUPTED:
             run.settled.set()
             for queue in run.subscribers:
@@ -304,6 +290,18 @@ class TaskRunner:
             run.subscribers.clear()
             if is_terminal(state):
                 self._runs.pop(run.task.id, None)
+
+    @staticmethod
+    def _artifact_event(run: _Run, artifact: Artifact, *, last: bool) -> dict[str, Any]:
+        return {
+            "artifactUpdate": {
+                "taskId": run.task.id,
+                "contextId": run.task.context_id,
+                "artifact": artifact.to_json_dict(),
+                "append": not last,
+                "lastChunk": last,
+            }
+        }
 
     @staticmethod
     def _publish(run: _Run, event: dict[str, Any]) -> None:

@@ -61,6 +61,9 @@ class Role(StrEnum):
     AGENT = "ROLE_AGENT"
 
 
+_PART_CONTENT = ("text", "raw", "url", "data")
+
+
 class Part(A2AModel):
     """One piece of message or artifact content: exactly one of text, raw, url or data."""
 
@@ -80,10 +83,9 @@ class Part(A2AModel):
 
     @model_validator(mode="after")
     def _exactly_one_content(self) -> Part:
+        given = self.__pydantic_fields_set__
         present = [
-            name
-            for name in ("text", "raw", "url", "data")
-            if name in self.model_fields_set and getattr(self, name) is not None
+            name for name in _PART_CONTENT if name in given and getattr(self, name) is not None
         ]
         if len(present) != 1:
             raise ValueError(

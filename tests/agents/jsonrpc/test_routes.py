@@ -415,3 +415,54 @@ async def test_stream_head_is_signed_for_unsigned_callers_too() -> None:
         assert f'keyid="{agent.did}"' in response.headers["signature-input"]
         assert '"@status" "content-type"' in response.headers["signature-input"]
         await raw.http.aclose()
+
+
+async def test_a_client_that_leaves_before_its_body_gets_no_answer(raw: RawCaller) -> None:
+    app = raw.app  # type: ignore[attr-defined]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"agent.test"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("agent.test", 80),
+    }
+    await app(scope, receive, send)
+    assert sent == []
+    await assert_still_serving(raw)
+    metrics = (await raw.http.get("http://agent.test/metrics")).text
+    assert 'outcome="CLIENT_DISCONNECTED"' in metrics
+
+
+async def test_a_body_in_several_chunks_is_read_whole(raw: RawCaller) -> None:
+    whole = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 7,
+            "method": "SendMessage",
+            "params": {"message": message("echo", {"text": "in pieces"})},
+        }
+    ).encode()
+
+    async def chunks() -> Any:
+        for start in range(0, len(whole), 50):
+            yield whole[start : start + 50]
+
+    response = await raw.http.post(raw.url, content=chunks(), headers=raw.signed_headers(whole))
+    result = response.json()["result"]["task"]
+    assert result["status"]["state"] == "TASK_STATE_COMPLETED"
+    assert result["artifacts"][0]["parts"][0]["data"]["text"] == "in pieces"

@@ -101,3 +101,48 @@ async def test_memory_store_is_bounded_and_keeps_live_tasks() -> None:
     assert kept == ["t5", "t4", "t0"]  # the live task survives, the oldest finished go
     with pytest.raises(ValueError, match="max_tasks"):
         InMemoryTaskStore(max_tasks=0)
+
+
+async def test_memory_store_keeps_finished_tasks_out_of_the_garbage_collector() -> None:
+    import gc
+
+    store = InMemoryTaskStore()
+    live = task(0, TaskState.WORKING)
+    await store.save(live, "a")
+    for i in range(1, 50):
+        await store.save(task(i), "a")
+    gc.collect()
+    entries = store._tasks
+    assert not any(gc.is_tracked(entries[f"t{i}"]) for i in range(1, 50))
+    stored = await store.get("t0")
+    assert stored is not None
+    assert stored.task is live  # a live task is the object the runner updates
+
+
+async def test_memory_store_returns_finished_tasks_as_copies_in_wire_form() -> None:
+    from datetime import UTC, datetime
+
+    from woa_protocol.models import Artifact, Message, Part, Role
+
+    store = InMemoryTaskStore()
+    done = Task(
+        id="t1",
+        context_id="c1",
+        status=TaskStatus(
+            state=TaskState.COMPLETED, timestamp=datetime(2026, 12, 2, 3, 4, 5, 6000, tzinfo=UTC)
+        ),
+        history=[Message(message_id="m", role=Role.USER, parts=[Part(data={"a": [1, None]})])],
+        artifacts=[Artifact(artifact_id="result", parts=[Part(data={"b": "é"})])],
+        metadata={"woa.skill": "echo", "woa.parentSpanId": None},
+    )
+    await store.save(done, "a")
+    first, second = await store.get("t1"), await store.get("t1")
+    assert first is not None
+    assert second is not None
+    assert first.task == done
+    assert first.task.to_json_dict() == done.to_json_dict()
+    assert first.task is not second.task
+    first.task.status.state = TaskState.FAILED  # a caller's change does not reach the store
+    again = await store.get("t1")
+    assert again is not None
+    assert again.task.status.state is TaskState.COMPLETED
