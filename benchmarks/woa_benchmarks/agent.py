@@ -1,35 +1,45 @@
 """Signed skill calls against an unsigned FastAPI endpoint and an a2a-sdk agent (same run).
 
-Three servers run side by side, each in its own process (one uvicorn worker) on 127.0.0.1:
+Three servers run side by side, each in its own process (one uvicorn worker, the same
+server settings and HTTP parser for all three) on 127.0.0.1:
 
 * ``bare``: a FastAPI app with one unsigned ``POST /echo`` that returns its JSON body;
 * ``a2a``: an a2a-sdk 1.3 hello-world agent (``DefaultRequestHandler``, in-memory task
   store, an executor that answers every message with a text message), called with
   ``SendMessage`` over its JSON-RPC binding;
 * ``woa``: a Web of Agents SDK agent with one typed ``echo`` skill, called with a signed
-  typed skill call: the client signs, the agent verifies (replay cache included),
-  validates the input, runs the task, signs the answer bound to the request; the client
-  verifies the answer and checks the output against the skill's schema.
+  typed skill call: the agent verifies the request (replay cache included), validates the
+  input, runs the task, and signs the answer bound to the request.
 
-The load generator (this process: asyncio, ``concurrency`` keep-alive connections per
-server, see :class:`_Connection`) runs the three in interleaved rounds and reports medians.
-The signed path's client work (signing, verifying the bound response signature, checking
-the output schema) is inside its measured time, so the ratios are conservative.
+The load generator (this process) measures the servers, as wrk would, and stays out of
+their way: every request of a round is built beforehand (for ``woa``: signed, each with
+its own nonce, well inside the signature's lifetime), ``concurrency`` keep-alive
+connections per server send them (see :class:`_Connection`), and every answer is checked
+after the round: status and body for all three; for ``woa`` the response signature, its
+binding to the request, the signer's DID (the one in the agent's signed card) and the
+output against the skill's output schema. A failed check fails the benchmark. What the
+client side of a signed call costs (signing; verifying and checking the answer) is timed in
+the same run and reported apart. The server's CPU time per request (from ``/proc``) is
+reported beside throughput: on a small machine, where load generator and server share the
+cores, it is the steadier figure.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,30 +49,47 @@ from woa_agents.tracing import TraceContext
 
 from ._harness import LoadResult, measure_load, median_load
 
-__all__ = ["AgentBenchResult", "LoadResult", "run"]
+__all__ = ["AgentBenchResult", "LoadResult", "PathResult", "run"]
 
 GOAL_VS_BARE = 0.5
 GOAL_VS_A2A = 5.0
+HTTP_PARSERS = ("h11", "httptools")
+"""uvicorn's HTTP implementations: h11 (pure Python, what ``uvicorn`` installs) or
+httptools (C, installed by ``uvicorn[standard]``)."""
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """One path's medians over the rounds: load, and the server's CPU time per request."""
+
+    load: LoadResult
+    server_cpu: float
+    """Seconds of server CPU (user + system) per request."""
 
 
 @dataclass(frozen=True)
 class AgentBenchResult:
-    """Median results per path."""
+    """Median results per path, and the client side of a signed call."""
 
-    bare: LoadResult
-    a2a: LoadResult
-    woa: LoadResult
+    bare: PathResult
+    a2a: PathResult
+    woa: PathResult
     concurrency: int
+    http: str
+    client_sign: float
+    """Seconds the caller spends building and signing one signed call."""
+    client_check: float
+    """Seconds the caller spends verifying and checking one signed answer."""
 
     @property
     def vs_bare(self) -> float:
         """Signed skill calls per second / bare FastAPI requests per second."""
-        return self.woa.throughput / self.bare.throughput
+        return self.woa.load.throughput / self.bare.load.throughput
 
     @property
     def vs_a2a(self) -> float:
         """Signed skill calls per second / a2a-sdk SendMessage per second."""
-        return self.woa.throughput / self.a2a.throughput
+        return self.woa.load.throughput / self.a2a.load.throughput
 
 
 # -- the servers (run in child processes) -----------------------------------------------
@@ -131,7 +158,7 @@ def _woa_app(url: str) -> Any:
     return agent.app(url)
 
 
-def _serve(kind: str, port: int) -> None:
+def _serve(kind: str, port: int, http: str) -> None:
     import uvicorn
 
     url = f"http://127.0.0.1:{port}/"
@@ -145,10 +172,12 @@ def _serve(kind: str, port: int) -> None:
         app,
         host="127.0.0.1",
         port=port,
+        http=http,  # checked against HTTP_PARSERS by run()
         log_level="warning",
         access_log=False,
         server_header=False,
         date_header=False,
+        timeout_keep_alive=600,
     )
 
 
@@ -158,19 +187,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(kind: str) -> tuple[subprocess.Popen[bytes], str]:
+def _start(kind: str, http: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "woa_benchmarks.agent", kind, str(port)],
+        [sys.executable, "-m", "woa_benchmarks.agent", kind, str(port), http],
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     return proc, f"http://127.0.0.1:{port}/"
 
 
-async def _wait_up(url: str, path: str, timeout: float = 30.0) -> None:
+async def _wait_up(
+    proc: subprocess.Popen[bytes], url: str, path: str, timeout: float = 60.0
+) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as http:
         while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server for {url} exited with status {proc.returncode}")
             try:
                 response = await http.request("GET" if path else "POST", url + path)
                 if response.status_code < 500:
@@ -182,16 +215,20 @@ async def _wait_up(url: str, path: str, timeout: float = 30.0) -> None:
             await asyncio.sleep(0.1)
 
 
+def _server_cpu(pid: int) -> float:
+    """User + system CPU seconds the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # -- the load generator ---------------------------------------------------------------------
 
 
-async def _load(
-    call: Callable[[_Connection], Awaitable[None]], pool: list[_Connection], requests: int
-) -> LoadResult:
-    async def on_own_connection(worker: int) -> None:
-        await call(pool[worker])
-
-    return await measure_load(on_own_connection, requests, len(pool))
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
 
 
 class _Connection:
@@ -199,7 +236,8 @@ class _Connection:
 
     Hand-written on purpose: httpx spends ~0.3 ms of CPU per request, more than the servers
     under test, so with it the load generator, not the server, sets the pace. This client
-    sends a request and reads one ``Content-Length`` response; nothing more is needed here.
+    writes a request built beforehand and reads one ``Content-Length`` response; nothing
+    more is needed here.
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -212,14 +250,8 @@ class _Connection:
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
         return cls(reader, writer)
 
-    async def post(
-        self, url: str, body: bytes, headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], bytes]:
-        parts = urlsplit(url)
-        lines = [f"POST {parts.path or '/'} HTTP/1.1", f"host: {parts.netloc}"]
-        lines += [f"{k}: {v}" for k, v in headers.items()]
-        lines.append(f"content-length: {len(body)}")
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+    async def exchange(self, raw_request: bytes) -> _Reply:
+        self.writer.write(raw_request)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status_line, *header_lines = head[:-4].decode("latin-1").split("\r\n")
         received: dict[str, str] = {}
@@ -230,7 +262,7 @@ class _Connection:
                 f"{received[key]}, {value.strip()}" if key in received else value.strip()
             )
         content = await self.reader.readexactly(int(received.get("content-length", "0")))
-        return int(status_line.split()[1]), received, content
+        return _Reply(int(status_line.split()[1]), received, content)
 
     async def close(self) -> None:
         self.writer.close()
@@ -238,7 +270,57 @@ class _Connection:
             await self.writer.wait_closed()
 
 
-async def _measure(requests: int, rounds: int, concurrency: int) -> AgentBenchResult:
+def _raw_post(url: str, headers: dict[str, str], body: bytes) -> bytes:
+    parts = urlsplit(url)
+    lines = [f"POST {parts.path or '/'} HTTP/1.1", f"host: {parts.netloc}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    lines.append(f"content-length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+@dataclass
+class _Path:
+    """How to build one request of a path and check its answer (both outside the timing)."""
+
+    url: str
+    pid: int
+    build: Callable[[], tuple[bytes, Any]]
+    """Return the raw request and what :attr:`check` needs to know about it."""
+    check: Callable[[Any, _Reply], None]
+    build_seconds: list[float] = field(default_factory=list)
+    check_seconds: list[float] = field(default_factory=list)
+
+
+async def _round(path: _Path, requests: int, concurrency: int) -> tuple[LoadResult, float]:
+    """One timed round on fresh connections; return the load and server CPU per request."""
+    began = time.perf_counter()
+    prepared = [path.build() for _ in range(requests)]
+    path.build_seconds.append((time.perf_counter() - began) / requests)
+    pool = [await _Connection.open(path.url) for _ in range(concurrency)]
+    replies: list[_Reply | None] = [None] * requests
+    order = itertools.count()
+
+    async def send(worker: int) -> None:
+        index = next(order)
+        replies[index] = await pool[worker].exchange(prepared[index][0])
+
+    try:
+        cpu = _server_cpu(path.pid)
+        load = await measure_load(send, requests, concurrency)
+        cpu = _server_cpu(path.pid) - cpu
+    finally:
+        for conn in pool:
+            await conn.close()
+    began = time.perf_counter()
+    for (_, context), reply in zip(prepared, replies, strict=True):
+        assert reply is not None
+        path.check(context, reply)
+    path.check_seconds.append((time.perf_counter() - began) / requests)
+    return load, cpu / requests
+
+
+async def _paths(procs: dict[str, tuple[subprocess.Popen[bytes], str]]) -> dict[str, _Path]:
+    """The three paths, with the signed one's caller key and the agent's verified card."""
     from woa_agents import AgentClient
     from woa_agents.client import _output_of
     from woa_protocol import (
@@ -250,97 +332,102 @@ async def _measure(requests: int, rounds: int, concurrency: int) -> AgentBenchRe
         validate_instance,
     )
 
-    procs = {kind: _start(kind) for kind in ("bare", "a2a", "woa")}
-    try:
-        await _wait_up(procs["bare"][1], "docs")
-        await _wait_up(procs["a2a"][1], ".well-known/agent-card.json")
-        await _wait_up(procs["woa"][1], "healthz")
-        key = SigningKey.generate()
-        async with AgentClient(key) as client:  # fetch and check the agent's signed card
-            remote = await client.agent(procs["woa"][1])
-        assert remote.did is not None
-        output_schema = remote.skills["echo"].output_schema
-        signer, verifier = MessageSigner(key), MessageVerifier()
-        bare_url = procs["bare"][1] + "echo"
-        a2a_url, woa_url = procs["a2a"][1], remote.url
+    key = SigningKey.generate()
+    async with AgentClient(key) as client:  # fetch and check the agent's signed card
+        remote = await client.agent(procs["woa"][1])
+    assert remote.did is not None
+    output_schema = remote.skills["echo"].output_schema
+    signer, verifier = MessageSigner(key), MessageVerifier()
+    bare_url = procs["bare"][1] + "echo"
+    a2a_url, woa_url = procs["a2a"][1], remote.url
+    json_headers = {"content-type": "application/json"}
+    a2a_headers = {"content-type": "application/json", "a2a-version": "1.0"}
 
-        async def bare(conn: _Connection) -> None:
-            status, _, content = await conn.post(
-                bare_url, b'{"text":"hello"}', {"content-type": "application/json"}
-            )
-            if status != 200 or json.loads(content) != {"text": "hello"}:
-                raise RuntimeError(f"FastAPI answered {status}")
+    def build_bare() -> tuple[bytes, None]:
+        return _raw_post(bare_url, json_headers, b'{"text":"hello"}'), None
 
-        async def a2a(conn: _Connection) -> None:
-            payload = {
-                "jsonrpc": "2.0",
-                "id": uuid.uuid4().hex,
-                "method": "SendMessage",
-                "params": {
-                    "message": {
-                        "messageId": uuid.uuid4().hex,
-                        "role": "ROLE_USER",
-                        "parts": [{"text": "hello"}],
-                    }
-                },
-            }
-            _, _, content = await conn.post(
-                a2a_url,
-                json.dumps(payload).encode(),
-                {"content-type": "application/json", "a2a-version": "1.0"},
-            )
-            if "result" not in json.loads(content):
-                raise RuntimeError(f"a2a-sdk answered {content[:200]!r}")
+    def check_bare(_: None, reply: _Reply) -> None:
+        if reply.status != 200 or json.loads(reply.body) != {"text": "hello"}:
+            raise RuntimeError(f"FastAPI answered {reply.status}: {reply.body[:200]!r}")
 
-        async def woa(conn: _Connection) -> None:
-            payload = {
-                "jsonrpc": "2.0",
-                "id": uuid.uuid4().hex,
-                "method": "SendMessage",
-                "params": {
-                    "message": {
-                        "messageId": uuid.uuid4().hex,
-                        "role": "ROLE_USER",
-                        "parts": [{"data": {"text": "hello"}}],
-                        "metadata": {"woa.skill": "echo"},
-                    }
-                },
-            }
-            body = json.dumps(payload, separators=(",", ":")).encode()
-            headers = {
-                "content-type": "application/json",
-                "a2a-version": "1.0",
-                "traceparent": TraceContext.new().traceparent,
-            }
-            request = HttpRequest("POST", woa_url, dict(headers), body)
-            headers.update(signer.sign_request(request))
-            status, received, content = await conn.post(woa_url, body, headers)
-            response = HttpResponse(status, received, content, request=request)
-            if verifier.verify_response(response, "woa").did != remote.did:
-                raise RuntimeError("answer signed by another DID")
-            data, _ = _output_of(json.loads(content)["result"])
-            if data != {"text": "hello"} or validate_instance(output_schema, data):
-                raise RuntimeError(f"unexpected output {data}")
-
-        paths = {"bare": (bare, bare_url), "a2a": (a2a, a2a_url), "woa": (woa, woa_url)}
-        pools = {
-            kind: [await _Connection.open(url) for _ in range(concurrency)]
-            for kind, (_, url) in paths.items()
+    def message(parts: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        return {
+            "jsonrpc": "2.0",
+            "id": uuid.uuid4().hex,
+            "method": "SendMessage",
+            "params": {
+                "message": {
+                    "messageId": uuid.uuid4().hex,
+                    "role": "ROLE_USER",
+                    "parts": parts,
+                    **extra,
+                }
+            },
         }
-        for kind, (call, _) in paths.items():  # warm up
-            await _load(call, pools[kind], min(300, requests))
-        results: dict[str, list[LoadResult]] = {k: [] for k in paths}
+
+    def build_a2a() -> tuple[bytes, None]:
+        body = json.dumps(message([{"text": "hello"}])).encode()
+        return _raw_post(a2a_url, a2a_headers, body), None
+
+    def check_a2a(_: None, reply: _Reply) -> None:
+        if reply.status != 200 or "result" not in json.loads(reply.body):
+            raise RuntimeError(f"a2a-sdk answered {reply.status}: {reply.body[:200]!r}")
+
+    def build_woa() -> tuple[bytes, HttpRequest]:
+        payload = message([{"data": {"text": "hello"}}], metadata={"woa.skill": "echo"})
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        headers = {**a2a_headers, "traceparent": TraceContext.new().traceparent}
+        request = HttpRequest("POST", woa_url, dict(headers), body)
+        headers.update(signer.sign_request(request))
+        return _raw_post(woa_url, headers, body), request
+
+    def check_woa(request: HttpRequest, reply: _Reply) -> None:
+        response = HttpResponse(reply.status, reply.headers, reply.body, request=request)
+        if verifier.verify_response(response, "woa").did != remote.did:
+            raise RuntimeError("answer signed by another DID")
+        answer = json.loads(reply.body)
+        if reply.status != 200 or "result" not in answer:
+            raise RuntimeError(f"the agent answered {reply.status}: {reply.body[:200]!r}")
+        data, _ = _output_of(answer["result"])
+        if data != {"text": "hello"} or validate_instance(output_schema, data):
+            raise RuntimeError(f"unexpected output {data}")
+
+    return {
+        "bare": _Path(bare_url, procs["bare"][0].pid, build_bare, check_bare),
+        "a2a": _Path(a2a_url, procs["a2a"][0].pid, build_a2a, check_a2a),
+        "woa": _Path(woa_url, procs["woa"][0].pid, build_woa, check_woa),
+    }
+
+
+async def _measure(requests: int, rounds: int, concurrency: int, http: str) -> AgentBenchResult:
+    procs = {kind: _start(kind, http) for kind in ("bare", "a2a", "woa")}
+    try:
+        await _wait_up(*procs["bare"], "docs")
+        await _wait_up(*procs["a2a"], ".well-known/agent-card.json")
+        await _wait_up(*procs["woa"], "healthz")
+        paths = await _paths(procs)
+        for path in paths.values():  # warm up
+            await _round(path, min(300, requests), concurrency)
+        results: dict[str, list[tuple[LoadResult, float]]] = {k: [] for k in paths}
         for _ in range(rounds):
-            for kind, (call, _) in paths.items():
-                results[kind].append(await _load(call, pools[kind], requests))
-        for pool in pools.values():
-            for conn in pool:
-                await conn.close()
+            for kind, path in paths.items():
+                results[kind].append(await _round(path, requests, concurrency))
+        measured = {
+            kind: PathResult(
+                median_load([load for load, _ in rows]),
+                statistics.median(cpu for _, cpu in rows),
+            )
+            for kind, rows in results.items()
+        }
+        woa = paths["woa"]
         return AgentBenchResult(
-            bare=median_load(results["bare"]),
-            a2a=median_load(results["a2a"]),
-            woa=median_load(results["woa"]),
+            bare=measured["bare"],
+            a2a=measured["a2a"],
+            woa=measured["woa"],
             concurrency=concurrency,
+            http=http,
+            client_sign=statistics.median(woa.build_seconds[1:]),
+            client_check=statistics.median(woa.check_seconds[1:]),
         )
     finally:
         for proc, _ in procs.values():
@@ -352,10 +439,16 @@ async def _measure(requests: int, rounds: int, concurrency: int) -> AgentBenchRe
                 proc.kill()
 
 
-def run(requests: int = 2000, rounds: int = 3, concurrency: int = 16) -> AgentBenchResult:
+def run(
+    requests: int = 2000, rounds: int = 3, concurrency: int = 16, http: str = "h11"
+) -> AgentBenchResult:
     """Start the three servers, load them in interleaved rounds, return medians."""
-    return asyncio.run(_measure(requests, rounds, concurrency))
+    if http not in HTTP_PARSERS:
+        raise ValueError(f"http must be one of {HTTP_PARSERS}, not {http!r}")
+    if requests < 1 or rounds < 1 or concurrency < 1:
+        raise ValueError("requests, rounds and concurrency must be positive")
+    return asyncio.run(_measure(requests, rounds, concurrency, http))
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], int(sys.argv[2]))
+    _serve(sys.argv[1], int(sys.argv[2]), sys.argv[3])

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
-from ._console import console
+from ._console import console, fail
 
 __all__ = [
     "DEFAULT_DSN",
     "POSTGRES_DSN_OPTION",
     "POSTGRES_OPTION",
+    "bench_failures",
     "postgres_to_measure",
     "verdict",
 ]
@@ -62,3 +65,18 @@ def postgres_to_measure(enabled: bool, dsn: str | None) -> str | None:
 def verdict(ok: bool) -> str:
     """Rich markup saying whether a goal is met."""
     return "[green]meets[/green]" if ok else "[red]misses[/red]"
+
+
+@contextmanager
+def bench_failures(what: str) -> Iterator[None]:
+    """Report a benchmark that fails as an error naming its cause, and exit with 1.
+
+    Without this, click turns an ``EOFError`` (asyncio's ``IncompleteReadError``: a server
+    closed a connection) into a bare "Aborted." and other errors into a traceback.
+    """
+    try:
+        yield
+    except (KeyboardInterrupt, typer.Exit):
+        raise
+    except Exception as exc:  # every failure of a benchmark run is reported the same way
+        fail(f"{what} benchmark failed: {type(exc).__name__}: {exc}")
