@@ -69,7 +69,8 @@ class Skill:
         ]
         if not 1 <= len(params) <= 2:
             raise TypeError(f"skill {self.id!r}: handler takes (input) or (input, ctx)")
-        self._wants_context = len(params) == 2
+        self.wants_context = len(params) == 2
+        """True when the handler takes ``(input, ctx)``."""
 
     def input_errors(self, payload: Any) -> list[dict[str, str]]:
         """Every way ``payload`` fails the input schema, as ``validate_instance`` reports it.
@@ -79,9 +80,16 @@ class Skill:
         """
         return self._input_validator.errors(payload)
 
-    def invoke(self, value: BaseModel, ctx: SkillContext) -> Any:
-        """Call the handler: a coroutine, or an async iterator for a streaming skill."""
-        return self.handler(value, ctx) if self._wants_context else self.handler(value)
+    def invoke(self, value: BaseModel, ctx: SkillContext | None) -> Any:
+        """Call the handler: a coroutine, or an async iterator for a streaming skill.
+
+        ``ctx`` is required when :attr:`wants_context`, and ignored otherwise.
+        """
+        if not self.wants_context:
+            return self.handler(value)
+        if ctx is None:
+            raise TypeError(f"skill {self.id!r}: the handler takes a context")
+        return self.handler(value, ctx)
 
     def card_skill(self) -> AgentSkill:
         """The A2A ``AgentSkill`` entry."""

@@ -75,3 +75,23 @@ def test_key_from_file(tmp_path: pytest.TempPathFactory) -> None:
 
 class _Unused(BaseModel):
     x: int
+
+
+def test_a_handler_that_takes_a_context_is_never_called_without_one() -> None:
+    from woa_agents.context import SkillContext
+    from woa_agents.skills import Skill
+
+    async def with_ctx(request: EchoIn, ctx: SkillContext) -> EchoOut:
+        return EchoOut(text=request.text)
+
+    async def without(request: EchoIn) -> EchoOut:
+        return EchoOut(text=request.text)
+
+    skill = Skill("s", "s", "s", with_ctx, EchoIn, EchoOut, ModelFamily.CLASSICAL)
+    assert skill.wants_context
+    with pytest.raises(TypeError, match="takes a context"):
+        skill.invoke(EchoIn(text="x"), None)
+    plain = Skill("p", "p", "p", without, EchoIn, EchoOut, ModelFamily.CLASSICAL)
+    assert not plain.wants_context
+    coro = plain.invoke(EchoIn(text="x"), None)
+    coro.close()

@@ -80,6 +80,19 @@ def test_a_nonce_is_accepted_once_per_key() -> None:
 
 
 @pytest.mark.req("RPL-003")
+def test_remember_takes_the_window_checked_before_and_refuses_a_replay() -> None:
+    replay, clock = guard()
+    end = replay.check_window(NOW, NOW + 60)
+    assert end == replay.window_end(NOW, NOW + 60)
+    clock.now += 1  # verification happens between the two steps
+    replay.remember("did:key:a", "n", end)
+    with pytest.raises(SignatureReplayedError):
+        replay.remember("did:key:a", "n", end)
+    with pytest.raises(SignatureReplayedError):
+        replay.check("did:key:a", "n", NOW, NOW + 60)
+    assert len(replay) == 1
+
+
 def test_entries_are_forgotten_once_their_window_ends() -> None:
     replay, clock = guard()
     replay.check("k", "n", NOW, NOW + 10)

@@ -9,7 +9,6 @@ documented JSON-RPC error (spec AGT-040).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -164,7 +163,9 @@ class JsonRpcEndpoint:
         headers = normalize_headers(
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         )
-        http_request = HttpRequest("POST", _target_uri(scope, headers, self.public_url), headers)
+        http_request = HttpRequest(
+            "POST", _target_uri(scope, headers, self.public_url), headers, normalized=True
+        )
         request_id: Any = None
         try:
             try:
@@ -181,9 +182,9 @@ class JsonRpcEndpoint:
                     http_status=413,
                 ) from None
             verified = self.verifier.verify(http_request)
-            try:
-                body = json.loads(http_request.body)
-            except (ValueError, UnicodeDecodeError) as exc:
+            try:  # strict JSON (no NaN, no lone surrogates), read in Rust
+                body = pydantic_core.from_json(http_request.body, allow_inf_nan=False)
+            except ValueError as exc:
                 raise RpcError(JsonRpcCode.PARSE_ERROR, f"invalid JSON: {exc}") from exc
             if isinstance(body, dict):
                 rid = body.get("id")
@@ -265,7 +266,9 @@ class JsonRpcEndpoint:
         label: str | None = None,
     ) -> Answer:
         body = _to_json(payload)
-        response = HttpResponse(status, {"content-type": _JSON}, body, request=request)
+        response = HttpResponse(
+            status, {"content-type": _JSON}, body, request=request, normalized=True
+        )
         if label is not None:  # already verified: bind without parsing the fields again
             self.signer.sign_response(response, label)
         else:

@@ -107,15 +107,17 @@ class TaskRunner:
         else:
             run.task.history = [*(run.task.history or []), message]
             run.settled = asyncio.Event()
-        ctx = SkillContext(
-            skill_id=skill.id,
-            task_id=run.task.id,
-            context_id=run.task.context_id,
-            caller_did=owner,
-            trace=trace,
-            history=list(run.task.history or []),
-        )
-        ctx._emit = lambda item: self._emit(run, item)
+        ctx = None
+        if skill.wants_context:  # a handler that takes no context cannot use one
+            ctx = SkillContext(
+                skill_id=skill.id,
+                task_id=run.task.id,
+                context_id=run.task.context_id,
+                caller_did=owner,
+                trace=trace,
+                history=list(run.task.history or []),
+            )
+            ctx._emit = lambda item: self._emit(run, item)
         run.inline = inline
         if inline:
             run.job = asyncio.current_task()
@@ -195,7 +197,7 @@ class TaskRunner:
         self,
         run: _Run,
         value: BaseModel,
-        ctx: SkillContext,
+        ctx: SkillContext | None,
         trace: TraceContext,
         *,
         inline: bool = False,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from urllib.parse import urlsplit
 
+from .fastparse import parse_byte_sequence_member
 from .structured import InnerList, Item, StructuredFieldError, parse_dictionary, serialize_item
 from .structured import serialize_inner_list as _serialize_inner_list
 
@@ -35,29 +36,40 @@ def normalize_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) ->
 
 @dataclass
 class HttpRequest:
-    """A request: method, absolute target URI, header fields (lower-case names) and body."""
+    """A request: method, absolute target URI, header fields (lower-case names) and body.
+
+    ``headers`` are normalised (:func:`normalize_headers`) into a new dict, unless
+    ``normalized=True`` says they already are: then that dict itself is kept.
+    """
 
     method: str
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    normalized: InitVar[bool] = False
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, normalized: bool) -> None:
         self.method = self.method.upper()
-        self.headers = normalize_headers(self.headers)
+        if not normalized:
+            self.headers = normalize_headers(self.headers)
 
 
 @dataclass
 class HttpResponse:
-    """A response: status, header fields (lower-case names), body, and the request it answers."""
+    """A response: status, header fields (lower-case names), body, and the request it answers.
+
+    ``headers`` are normalised as :class:`HttpRequest`'s are (``normalized=True``: as given).
+    """
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     request: HttpRequest | None = None
+    normalized: InitVar[bool] = False
 
-    def __post_init__(self) -> None:
-        self.headers = normalize_headers(self.headers)
+    def __post_init__(self, normalized: bool) -> None:
+        if not normalized:
+            self.headers = normalize_headers(self.headers)
 
 
 def _authority(url: str) -> str:
@@ -127,8 +139,9 @@ def _component_value(item: Item, message: HttpRequest | HttpResponse) -> str:
         raise SignatureBaseError(f"covered field {name!r} is absent")
     key = params.get("key")
     if isinstance(key, str):
-        try:
-            member = parse_dictionary(value).get(key)
+        try:  # the usual field: one signature, ``label=:base64:`` (fast path)
+            members = parse_byte_sequence_member(value) or parse_dictionary(value)
+            member = members.get(key)
         except StructuredFieldError as exc:
             raise SignatureBaseError(f"field {name!r} is not a dictionary: {exc}") from exc
         if member is None:

@@ -261,14 +261,14 @@ class MessageVerifier:
         did = keyid.split("#", 1)[0] if isinstance(keyid, str) else None
         if expected_did is not None and did != expected_did:
             raise InvalidSignatureError(f"signed by {keyid!r}, expected {expected_did}")
-        self.replay_guard.check_window(created, expires)
+        window_end = self.replay_guard.check_window(created, expires)  # before any crypto
         covered = _verify_signature(message, parsed, _did_from_keyid)
         assert did is not None  # _verify_signature rejects a missing keyid
         if digest:
             verify_content_digest(message.headers["content-digest"], message.body)
         if need_nonce:
             assert isinstance(nonce, str)
-            self.replay_guard.check(did, nonce, created, expires)
+            self.replay_guard.remember(did, nonce, window_end)
         return VerifiedMessage(
             did=did,
             label=parsed.label,

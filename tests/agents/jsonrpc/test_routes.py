@@ -44,6 +44,23 @@ async def test_body_that_is_not_json_is_a_parse_error(raw: RawCaller) -> None:
 
 @pytest.mark.req("AGT-040")
 @pytest.mark.parametrize(
+    "text",
+    [
+        b'{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":NaN}}',
+        b"\xff\xfe",
+        b'["\\ud800"]',
+    ],
+    ids=["nan", "not-utf8", "lone-surrogate"],
+)
+async def test_what_is_not_strict_json_is_a_parse_error(raw: RawCaller, text: bytes) -> None:
+    response = await raw.post(text)
+    assert response.json()["error"]["code"] == -32700
+    assert response.json()["error"]["message"].startswith("invalid JSON")
+    await assert_still_serving(raw)
+
+
+@pytest.mark.req("AGT-040")
+@pytest.mark.parametrize(
     "body",
     [
         [{"jsonrpc": "2.0", "id": 1, "method": "GetTask", "params": {"id": "x"}}],
