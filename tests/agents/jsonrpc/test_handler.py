@@ -181,3 +181,39 @@ async def test_list_tasks_pages_newest_first(raw: RawCaller) -> None:
     assert (await raw.rpc("ListTasks", {"pageSize": 0}))["error"]["code"] == -32602
     assert (await raw.rpc("ListTasks", {"status": "DONE"}))["error"]["code"] == -32602
     assert (await raw.rpc("ListTasks", {"pageToken": "zz"}))["error"]["code"] == -32602
+
+
+@pytest.mark.req("AGT-021")
+async def test_first_stored_state_is_working_for_a_blocking_call_else_submitted() -> None:
+    from woa_agents.tasks import InMemoryTaskStore
+    from woa_protocol.models import Task, TaskState
+
+    from ..conftest import make_agent
+
+    class Recording(InMemoryTaskStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.saved: dict[str, list[TaskState]] = {}
+
+        async def save(self, task: Task, owner: str | None) -> None:
+            self.saved.setdefault(task.id, []).append(task.status.state)
+            await super().save(task, owner)
+
+    store = Recording()
+    agent = make_agent(store=store)
+    app = agent.app("http://agent.test/")
+    async with app.router.lifespan_context(app):
+        raw = RawCaller(app, SigningKey.generate())
+        blocking = await send(raw, "echo", {"text": "x"})
+        later = await send(raw, "echo", {"text": "y"}, returnImmediately=True)
+        for _ in range(100):
+            if store.saved[later["id"]][-1] is TaskState.COMPLETED:
+                break
+            await asyncio.sleep(0.01)
+        await raw.http.aclose()
+    assert store.saved[blocking["id"]] == [TaskState.WORKING, TaskState.COMPLETED]
+    assert store.saved[later["id"]] == [
+        TaskState.SUBMITTED,
+        TaskState.WORKING,
+        TaskState.COMPLETED,
+    ]
