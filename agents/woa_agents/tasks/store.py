@@ -11,6 +11,8 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
+import pydantic_core
+
 from woa_protocol.models import TERMINAL_TASK_STATES, Task, TaskState
 
 __all__ = ["InMemoryTaskStore", "StoredTask", "TaskPage", "TaskStore"]
@@ -103,7 +105,7 @@ class InMemoryTaskStore(TaskStore):
             existing[0] if existing else owner,
             task.context_id,
             state.value,
-            task.model_dump_json(by_alias=True, exclude_none=True).encode()
+            pydantic_core.to_json(task, by_alias=True, exclude_none=True)
             if state in TERMINAL_TASK_STATES
             else task,
         )
