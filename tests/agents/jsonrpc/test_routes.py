@@ -27,6 +27,17 @@ async def assert_still_serving(raw: RawCaller) -> None:
     assert body["result"]["task"]["status"]["state"] == "TASK_STATE_COMPLETED"
 
 
+def echo_call(text: str, request_id: int = 1) -> bytes:
+    """A SendMessage body calling the echo skill."""
+    body = {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "SendMessage",
+        "params": {"message": message("echo", {"text": text})},
+    }
+    return json.dumps(body).encode()
+
+
 def error_info(body: dict[str, Any]) -> dict[str, Any]:
     detail: dict[str, Any] = body["error"]["data"][0]
     assert detail["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
@@ -232,14 +243,7 @@ async def test_missing_signature_is_refused(raw: RawCaller) -> None:
 
 @pytest.mark.req("AGT-030")
 async def test_forged_signature_is_refused(raw: RawCaller) -> None:
-    body = json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "SendMessage",
-            "params": {"message": message("echo", {"text": "a"})},
-        }
-    ).encode()
+    body = echo_call("a", 1)
     headers = raw.signed_headers(body)
     tampered = body.replace(b'"a"', b'"b"')
     headers["content-digest"] = content_digest(tampered)  # digest fits, signature does not
@@ -260,14 +264,7 @@ async def test_body_not_matching_digest_is_refused(raw: RawCaller) -> None:
 
 @pytest.mark.req("AGT-030")
 async def test_replayed_request_is_refused_and_runs_once(raw: RawCaller) -> None:
-    body = json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "SendMessage",
-            "params": {"message": message("echo", {"text": "once"})},
-        }
-    ).encode()
+    body = echo_call("once", 1)
     headers = raw.signed_headers(body)
     first = await raw.http.post(raw.url, content=body, headers=headers)
     assert first.json()["result"]["task"]["status"]["state"] == "TASK_STATE_COMPLETED"
@@ -466,14 +463,7 @@ async def test_a_client_that_leaves_before_its_body_gets_no_answer(raw: RawCalle
 
 
 async def test_a_body_in_several_chunks_is_read_whole(raw: RawCaller) -> None:
-    whole = json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "id": 7,
-            "method": "SendMessage",
-            "params": {"message": message("echo", {"text": "in pieces"})},
-        }
-    ).encode()
+    whole = echo_call("in pieces", 7)
 
     async def chunks() -> Any:
         for start in range(0, len(whole), 50):
