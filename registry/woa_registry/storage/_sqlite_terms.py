@@ -6,11 +6,10 @@ word that 12,500 agents use therefore read all 12,500. Next to ``agents_fts`` th
 keeps (schema step 2):
 
 * ``agent_text (did, terms)``: each agent's distinct FTS5 terms as a JSON array of strings;
-  the store writes this one row per registration;
+  the store writes this one row per registration (deleting the agent cascades to it);
 * ``agent_terms (term, did)``, a ``WITHOUT ROWID`` table whose primary key lists, for each
-  term, its agents in DID order: the postings, kept by triggers on ``agent_text``;
-* ``text_terms (term, agents)``: every indexed term with its number of agents, kept by
-  triggers on ``agent_terms``.
+  term, its agents in DID order: the postings, kept by triggers on ``agent_text`` (an
+  update touches only the terms that changed).
 
 The terms are FTS5's own: :class:`TermTokenizer` runs the text through an FTS5 table of a
 private in-memory database with the tokenizer of ``agents_fts`` (:data:`FTS5_TOKENIZE`)
@@ -20,19 +19,21 @@ the same tokenizer; when it gives one term ``s``, FTS5's ``"word"*`` matches exa
 agents having a term that starts with ``s``, and so does the term index. A word that FTS5
 splits into several tokens (a phrase) leaves the query to FTS5 (see :mod:`.sqlite`).
 
-Plans, per query (:class:`TermPlan`), from each word's terms in ``text_terms``:
+Plans, per query (:class:`TermPlan`). Each word's terms are found by a skip scan of the
+postings (one index seek per distinct term, at most :data:`MERGE_TERMS` + 1); its postings
+are counted, up to :data:`RARE_AGENTS` + 1, only when the plan must choose:
 
-* text alone: the word with the fewest agents drives. When its prefix covers at most
-  :data:`MERGE_TERMS` terms, the postings of those terms are merged in DID order from the
-  cursor (SQLite's ``MERGE (UNION)`` of index walks) and the walk stops after one page:
-  its cost follows the page size. A broader word with at most :data:`RARE_AGENTS` agents
-  drives by sorting its postings (bounded). The other words are tested per candidate on
-  its ``agent_text`` row (``instr`` of ``"<term prefix>`` in the JSON array: an element
-  starts with that prefix). When no word can drive (every word broad and common), the
-  ``agent_text`` table is walked in DID order with those tests.
+* text alone: a word whose prefix covers at most :data:`MERGE_TERMS` terms drives by
+  merging those terms' postings in DID order from the cursor (SQLite's ``MERGE (UNION)``
+  of index walks); the walk stops after one page, so its cost follows the page size. Of
+  several words, the one with the fewest postings drives. A broader word with at most
+  :data:`RARE_AGENTS` postings drives by sorting them (bounded). Other words are tested
+  per candidate on its ``agent_text`` row (``instr`` of ``"<term prefix>`` in the JSON
+  array: an element starts with that prefix). When no word can drive (every word broad
+  and common), ``agent_text`` is walked in DID order with those tests.
 * with skill filters (which drive the query): the candidate's ``agent_text`` row is tested;
-  a word of at most :data:`RARE_AGENTS` agents is also offered as the list of its DIDs, so
-  SQLite may drive the structured index by that list instead.
+  a word of at most :data:`RARE_AGENTS` postings is also offered as the list of its DIDs,
+  so SQLite may drive the structured index by that list instead.
 """
 
 # ruff: noqa: S608  -- SQL text is assembled from constants and placeholders; values are bound.
@@ -44,18 +45,18 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ._search_sql import Bind
 
 __all__ = [
-    "EXPAND_TERMS",
     "FTS5_TOKENIZE",
     "MERGE_TERMS",
     "RARE_AGENTS",
     "TermPlan",
     "TermTokenizer",
     "WordTerms",
+    "count_postings",
     "prefix_end",
     "terms_json",
     "word_terms",
@@ -66,10 +67,8 @@ FTS5_TOKENIZE = "porter unicode61 remove_diacritics 0"
 
 MERGE_TERMS = 16
 """A word whose prefix covers at most this many terms can drive a merge of their postings."""
-EXPAND_TERMS = 256
-"""Terms of one word read from ``text_terms``; a broader word counts as common."""
 RARE_AGENTS = 1000
-"""A word of at most this many agents may drive by its sorted postings (cost bounded)."""
+"""A word of at most this many postings may drive by sorting them (cost bounded)."""
 _CACHED_WORDS = 4096
 """Query words whose FTS5 terms :class:`TermTokenizer` remembers."""
 
@@ -175,50 +174,70 @@ class WordTerms:
 
     prefix: str
     terms: tuple[str, ...]
-    """The first :data:`EXPAND_TERMS` covered terms (all of them when ``complete``)."""
-    agents: int
-    """Sum of the agents of ``terms``: at least the agents matching, when ``complete``."""
-    complete: bool
+    """The first covered terms, at most :data:`MERGE_TERMS` + 1."""
+    postings: int | None = None
+    """Postings of every covered term, counted up to :data:`RARE_AGENTS` + 1 (None: not yet)."""
 
     @property
     def matches_nothing(self) -> bool:
         """Whether no agent can match (no indexed term has this prefix)."""
-        return self.complete and not self.terms
+        return not self.terms
 
     @property
     def can_merge(self) -> bool:
         """Whether the postings of its terms can be merged in DID order (few terms)."""
-        return self.complete and len(self.terms) <= MERGE_TERMS
+        return 0 < len(self.terms) <= MERGE_TERMS
 
     @property
     def is_rare(self) -> bool:
-        """Whether few enough agents match to list or sort them all."""
-        return self.complete and self.agents <= RARE_AGENTS
+        """Whether few enough postings match to list or sort them all."""
+        return self.postings is not None and self.postings <= RARE_AGENTS
 
 
-def word_terms(db: sqlite3.Connection, prefix: str) -> WordTerms:
-    """Read the terms starting with ``prefix`` and their agent counts from ``text_terms``."""
-    end = prefix_end(prefix)
-    sql = "SELECT term, agents FROM text_terms WHERE term >= ?"
-    params: list[object] = [prefix]
-    if end is not None:
-        sql += " AND term < ?"
-        params.append(end)
-    rows = db.execute(f"{sql} ORDER BY term LIMIT {EXPAND_TERMS + 1}", params).fetchall()
-    complete = len(rows) <= EXPAND_TERMS
-    rows = rows[:EXPAND_TERMS]
-    return WordTerms(
-        prefix=prefix,
-        terms=tuple(term for term, _ in rows),
-        agents=sum(agents for _, agents in rows),
-        complete=complete,
-    )
+def _binder(params: list[object]) -> Bind:
+    def bind(value: object) -> str:
+        params.append(value)
+        return f"?{len(params)}"
+
+    return bind
 
 
 def _in_range(bind: Bind, column: str, prefix: str) -> str:
+    """Condition "``column`` starts with ``prefix``", as a range the index can seek."""
     end = prefix_end(prefix)
     upper = "" if end is None else f" AND {column} < {bind(end)}"
     return f"{column} >= {bind(prefix)}{upper}"
+
+
+def word_terms(db: sqlite3.Connection, prefix: str) -> WordTerms:
+    """Find the first :data:`MERGE_TERMS` + 1 indexed terms starting with ``prefix``.
+
+    A skip scan: each step seeks the next distinct term in the postings' primary key.
+    """
+    params: list[object] = []
+    bind = _binder(params)
+    first, following = _in_range(bind, "term", prefix), _in_range(bind, "a.term", prefix)
+    rows = db.execute(
+        "WITH RECURSIVE found (term) AS ("
+        f" SELECT (SELECT term FROM agent_terms WHERE {first} ORDER BY term LIMIT 1)"
+        " UNION ALL SELECT (SELECT a.term FROM agent_terms a"
+        f" WHERE a.term > found.term AND {following} ORDER BY a.term LIMIT 1)"
+        f" FROM found WHERE found.term IS NOT NULL LIMIT {MERGE_TERMS + 1})"
+        " SELECT term FROM found WHERE term IS NOT NULL",
+        params,
+    ).fetchall()
+    return WordTerms(prefix=prefix, terms=tuple(term for (term,) in rows))
+
+
+def count_postings(db: sqlite3.Connection, word: WordTerms) -> WordTerms:
+    """Return ``word`` with its postings counted, up to :data:`RARE_AGENTS` + 1."""
+    params: list[object] = []
+    cond = _in_range(_binder(params), "term", word.prefix)
+    (count,) = db.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM agent_terms WHERE {cond} LIMIT {RARE_AGENTS + 1})",
+        params,
+    ).fetchone()
+    return replace(word, postings=count)
 
 
 def _instr(bind: Bind, word: WordTerms) -> str:
@@ -238,7 +257,20 @@ class TermPlan:
 
     def _driving_word(self, *, rare_only: bool) -> WordTerms | None:
         candidates = [w for w in self.words if w.is_rare or (w.can_merge and not rare_only)]
-        return min(candidates, key=lambda w: (w.agents, len(w.terms)), default=None)
+        return min(
+            candidates,
+            key=lambda w: (RARE_AGENTS + 2 if w.postings is None else w.postings, len(w.terms)),
+            default=None,
+        )
+
+    @staticmethod
+    def needs_counts(words: Sequence[WordTerms], *, text_alone: bool) -> bool:
+        """Whether the plan must count postings before choosing.
+
+        It must to pick between words, to find the rare word that may drive a structured
+        walk, and to know whether a broad word's postings are few enough to sort.
+        """
+        return not text_alone or len(words) > 1 or not words[0].can_merge
 
     def driver(self, bind: Bind, after: str | None, limit: str) -> str:
         """Text alone: merge (or sort) the postings of the rarest word, test the others."""

@@ -100,7 +100,7 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         2,
-        "DID-ordered term index beside FTS5: agent_text, agent_terms, text_terms, triggers",
+        "DID-ordered term index beside FTS5: agent_text, agent_terms and their triggers",
         (
             # Each agent's distinct FTS5 terms (a JSON array), written by the store.
             """CREATE TABLE agent_text (
@@ -113,11 +113,6 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
                 did TEXT NOT NULL,
                 PRIMARY KEY (term, did)
             ) WITHOUT ROWID""",
-            # Every indexed term and how many agents have it.
-            """CREATE TABLE text_terms (
-                term TEXT PRIMARY KEY,
-                agents INTEGER NOT NULL
-            ) WITHOUT ROWID""",
             # Existing agents: their terms, read from the FTS5 index itself.
             "CREATE VIRTUAL TABLE temp.agents_fts_instances"
             " USING fts5vocab (main, agents_fts, 'instance')",
@@ -125,14 +120,12 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
                 SELECT DISTINCT v.term, a.did
                 FROM temp.agents_fts_instances v JOIN agents a ON a.id = v.doc""",
             "DROP TABLE temp.agents_fts_instances",
-            """INSERT INTO text_terms (term, agents)
-                SELECT term, count(*) FROM agent_terms GROUP BY term""",
             """INSERT INTO agent_text (did, terms)
                 SELECT did, json_group_array(term)
                 FROM (SELECT did, term FROM agent_terms ORDER BY did, term) GROUP BY did""",
             """INSERT INTO agent_text (did, terms)
                 SELECT did, '[]' FROM agents WHERE did NOT IN (SELECT did FROM agent_text)""",
-            # From now on the postings follow agent_text, and the counts follow the postings.
+            # From now on the postings follow agent_text.
             """CREATE TRIGGER agent_text_inserted AFTER INSERT ON agent_text BEGIN
                 INSERT INTO agent_terms (term, did) SELECT value, new.did FROM json_each(new.terms);
             END""",
@@ -147,14 +140,6 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             """CREATE TRIGGER agent_text_deleted AFTER DELETE ON agent_text BEGIN
                 DELETE FROM agent_terms WHERE did = old.did
                     AND term IN (SELECT value FROM json_each(old.terms));
-            END""",
-            """CREATE TRIGGER agent_terms_inserted AFTER INSERT ON agent_terms BEGIN
-                INSERT INTO text_terms (term, agents) VALUES (new.term, 1)
-                    ON CONFLICT (term) DO UPDATE SET agents = agents + 1;
-            END""",
-            """CREATE TRIGGER agent_terms_deleted AFTER DELETE ON agent_terms BEGIN
-                DELETE FROM text_terms WHERE term = old.term AND agents = 1;
-                UPDATE text_terms SET agents = agents - 1 WHERE term = old.term;
             END""",
         ),
     ),

@@ -59,7 +59,7 @@ from ._shared import (
     schema_skills,
     wait_for_seq,
 )
-from ._sqlite_terms import TermPlan, TermTokenizer, terms_json, word_terms
+from ._sqlite_terms import TermPlan, TermTokenizer, count_postings, terms_json, word_terms
 from .base import (
     AgentRecord,
     AgentStore,
@@ -364,7 +364,7 @@ class SqliteAgentStore(AgentStore):
             "INSERT INTO agents_fts (rowid, name, description, skills) VALUES (?, ?, ?, ?)",
             (agent_id, enc.name, enc.description, enc.search_text),
         )
-        # Triggers bring agent_terms and text_terms in line (only what changed).
+        # Triggers bring the postings (agent_terms) in line: only the terms that changed.
         await db.execute(
             "INSERT INTO agent_text (did, terms) VALUES (?, ?) ON CONFLICT (did)"
             " DO UPDATE SET terms = excluded.terms WHERE terms IS NOT excluded.terms",
@@ -515,10 +515,13 @@ class SqliteAgentStore(AgentStore):
             common = False
             plan: TermPlan | None = None
             if prefixes is not None:
-                found = tuple(word_terms(db, prefix) for prefix in prefixes)
+                found = [word_terms(db, prefix) for prefix in prefixes]
                 if any(w.matches_nothing for w in found):
                     return []
-                plan = TermPlan(found)
+                text_alone = not (checked.has_skill_filter or input_schema_only)
+                if TermPlan.needs_counts(found, text_alone=text_alone):
+                    found = [count_postings(db, w) for w in found]
+                plan = TermPlan(tuple(found))
             elif checked.words:
                 (matches,) = db.execute(
                     "SELECT count(*) FROM (SELECT 1 FROM agents_fts WHERE agents_fts MATCH ?"

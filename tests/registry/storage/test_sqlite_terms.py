@@ -31,6 +31,7 @@ from woa_registry.storage._sqlite_terms import (
     TermPlan,
     TermTokenizer,
     WordTerms,
+    count_postings,
     prefix_end,
     term_pattern,
     terms_json,
@@ -66,7 +67,7 @@ def fts_terms(conn: sqlite3.Connection) -> dict[str, set[str]]:
 
 
 def assert_index_matches_fts(path: Path) -> None:
-    """The three term tables agree with the FTS5 index and with each other."""
+    """The term tables agree with the FTS5 index and with each other."""
     conn = sqlite3.connect(path)
     try:
         agents = {did for (did,) in conn.execute("SELECT did FROM agents")}
@@ -79,12 +80,6 @@ def assert_index_matches_fts(path: Path) -> None:
         for term, did in conn.execute("SELECT term, did FROM agent_terms"):
             postings[did].add(term)
         assert dict(postings) == dict(fts)
-        expected_counts: dict[str, int] = defaultdict(int)
-        for ts in fts.values():
-            for term in ts:
-                expected_counts[term] += 1
-        counts = dict(conn.execute("SELECT term, agents FROM text_terms"))
-        assert counts == dict(expected_counts)
     finally:
         conn.close()
 
@@ -179,7 +174,7 @@ async def test_schema_uses_the_same_tokenizer_as_the_term_index(tmp_path: Path) 
     assert f"tokenize = '{FTS5_TOKENIZE}'" in sql
 
 
-async def test_word_terms_reads_the_terms_of_a_prefix_and_their_agents(
+async def test_word_terms_finds_a_prefix_s_terms_and_counts_their_postings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "words.db"
@@ -192,29 +187,43 @@ async def test_word_terms_reads_the_terms_of_a_prefix_and_their_agents(
         await store.close()
     conn = sqlite3.connect(path)
     try:
-        assert word_terms(conn, "rea") == WordTerms("rea", ("read", "reader", "readi"), 6, True)
-        assert word_terms(conn, "red") == WordTerms("red", ("red",), 1, True)
+        rea = word_terms(conn, "rea")
+        assert rea == WordTerms("rea", ("read", "reader", "readi"))
+        assert count_postings(conn, rea) == WordTerms("rea", rea.terms, postings=6)
+        assert word_terms(conn, "red") == WordTerms("red", ("red",))
         assert word_terms(conn, "zzz").matches_nothing
-        assert word_terms(conn, "\U0010ffff") == WordTerms("\U0010ffff", ("\U0010ffff",), 1, True)
-        monkeypatch.setattr(terms_module, "EXPAND_TERMS", 2)
-        assert word_terms(conn, "rea") == WordTerms("rea", ("read", "reader"), 5, False)
+        top = word_terms(conn, "\U0010ffff")  # no string is above it: no upper bound
+        assert count_postings(conn, top) == WordTerms("\U0010ffff", ("\U0010ffff",), postings=1)
+        monkeypatch.setattr(terms_module, "MERGE_TERMS", 1)
+        assert word_terms(conn, "rea").terms == ("read", "reader")  # one more than can merge
+        monkeypatch.setattr(terms_module, "RARE_AGENTS", 2)
+        assert count_postings(conn, rea).postings == 3  # counting stops above RARE_AGENTS
     finally:
         conn.close()
 
 
-def test_only_a_complete_word_can_drive() -> None:
-    few = WordTerms("rea", ("read", "reader"), 10, complete=True)
-    many = WordTerms("r", ("r", "re"), 10, complete=False)  # more terms than were read
+def test_which_word_drives() -> None:
+    few = WordTerms("rea", ("read", "reader"), postings=10)
+    broad = WordTerms("r", tuple(f"r{i}" for i in range(17)), postings=5000)
+    broad_rare = WordTerms("r", tuple(f"r{i}" for i in range(17)), postings=3)
+    common = WordTerms("read", ("read",), postings=5000)
+    uncounted = WordTerms("read", ("read",))
     assert (few.can_merge, few.is_rare, few.matches_nothing) == (True, True, False)
-    assert (many.can_merge, many.is_rare, many.matches_nothing) == (False, False, False)
-    assert WordTerms("zz", (), 0, complete=True).matches_nothing
-    assert not WordTerms("zz", (), 0, complete=False).matches_nothing
-    common = WordTerms("read", ("read",), 5000, complete=True)
-    plan = TermPlan((many, common, few))
-    assert plan._driving_word(rare_only=False) is few
-    assert TermPlan((many, common))._driving_word(rare_only=False) is common
-    assert TermPlan((many, common))._driving_word(rare_only=True) is None
-    assert TermPlan((many,))._driving_word(rare_only=False) is None
+    assert (broad.can_merge, broad.is_rare) == (False, False)
+    assert (broad_rare.can_merge, broad_rare.is_rare) == (False, True)
+    assert (uncounted.can_merge, uncounted.is_rare) == (True, False)
+    assert WordTerms("zz", ()).matches_nothing
+    assert not WordTerms("zz", ()).can_merge
+    assert TermPlan((broad, common, few))._driving_word(rare_only=False) is few
+    assert TermPlan((broad, common))._driving_word(rare_only=False) is common
+    assert TermPlan((broad, common))._driving_word(rare_only=True) is None
+    assert TermPlan((broad, broad_rare))._driving_word(rare_only=True) is broad_rare
+    assert TermPlan((broad,))._driving_word(rare_only=False) is None
+    # Counting is needed only to choose: one mergeable word alone drives without it.
+    assert not TermPlan.needs_counts([uncounted], text_alone=True)
+    assert TermPlan.needs_counts([uncounted], text_alone=False)
+    assert TermPlan.needs_counts([uncounted, few], text_alone=True)
+    assert TermPlan.needs_counts([WordTerms("r", broad.terms)], text_alone=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -277,7 +286,7 @@ async def test_an_update_writes_only_the_postings_that_changed(tmp_path: Path) -
         assert writes() == [("added", "writer"), ("removed", "reader")]
         await store.delete(rec.did)
         assert writes() == [("removed", "page"), ("removed", "writer")]
-        assert conn.execute("SELECT count(*) FROM text_terms").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM agent_terms").fetchone() == (0,)
     finally:
         conn.close()
         await store.close()
@@ -421,8 +430,8 @@ async def _assert_same_answers(store: SqliteAgentStore, rng: random.Random, *, q
     "limits",
     [
         {},  # the shipped thresholds
-        {"MERGE_TERMS": 1, "RARE_AGENTS": 2, "EXPAND_TERMS": 2},  # sort and walk plans too
-        {"MERGE_TERMS": 0, "RARE_AGENTS": 0, "EXPAND_TERMS": 0},  # every word walks
+        {"MERGE_TERMS": 1, "RARE_AGENTS": 2},  # sort and walk plans too
+        {"MERGE_TERMS": 0, "RARE_AGENTS": 0},  # every word walks
     ],
 )
 async def test_term_index_answers_like_fts5(
@@ -512,11 +521,10 @@ def _no_sort_or_scan(plan: list[str]) -> None:
     assert not any(re.fullmatch(r"SCAN \w+", step) for step in plan), plan
 
 
-COMMON = WordTerms("read", ("read",), 50_000, complete=True)
-TWO_TERMS = WordTerms("rea", ("read", "reader"), 60_000, complete=True)
-OTHER = WordTerms("agent", ("agent",), 90_000, complete=True)
-BROAD = WordTerms("r", ("r", "re"), 99_000, complete=False)
-RARE_BROAD = WordTerms("re", tuple(f"re{i}" for i in range(40)), 100, complete=True)
+COMMON = WordTerms("read", ("read",), postings=1001)
+TWO_TERMS = WordTerms("rea", ("read", "reader"), postings=1001)
+BROAD = WordTerms("r", tuple(f"r{i}" for i in range(17)), postings=1001)
+RARE_BROAD = WordTerms("re", tuple(f"re{i}" for i in range(17)), postings=100)
 
 
 @pytest.mark.parametrize("cursor", [None, CURSOR])
@@ -532,7 +540,7 @@ def test_one_common_term_walks_its_postings_in_did_order(
 def test_a_prefix_of_several_terms_merges_their_postings(
     db: sqlite3.Connection, cursor: str | None
 ) -> None:
-    plan = _plan(db, SearchQuery(text="rea agent", cursor=cursor), (TWO_TERMS, OTHER))
+    plan = _plan(db, SearchQuery(text="rea r", cursor=cursor), (TWO_TERMS, BROAD))
     assert plan[0] == "MERGE (UNION)", plan
     searches = [s for s in plan if s.startswith("SEARCH t USING PRIMARY KEY (term=?")]
     assert len(searches) == 2, plan
