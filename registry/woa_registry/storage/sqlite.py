@@ -21,11 +21,12 @@ Full text is answered from the DID-ordered term index kept beside FTS5 (schema s
 :mod:`._sqlite_terms`): the postings of the query's rarest word are walked in DID order
 from the cursor and the walk stops after one page, so a common word costs about a page,
 not its matches. A registration writes, next to its FTS5 row, the agent's FTS5 terms (one
-``agent_text`` row); triggers update the postings and term counts from it, and deleting
-the agent cascades to all three. FTS5 itself answers only a query word that its tokenizer
-splits into several tokens (a phrase, which the term index cannot express): then text
-matching many agents (more than ``_COMMON_TEXT_MATCHES``) walks agents in DID order testing
-each against the list of matching row ids, and rarer text is driven by that list.
+``agent_text`` row); a trigger updates the postings from it (only the terms that
+changed), and deleting the agent cascades to both. FTS5 itself answers only a query word
+that its tokenizer splits into several tokens (a phrase, which the term index cannot
+express): then text matching many agents (more than ``_COMMON_TEXT_MATCHES``) walks agents
+in DID order testing each against the list of matching row ids, and rarer text is driven
+by that list.
 """
 
 # ruff: noqa: S608  -- SQL text is assembled from constants and placeholders; values are bound.
