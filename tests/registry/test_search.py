@@ -129,6 +129,47 @@ async def test_bad_search_parameters(
     assert response.json()["type"] == f"urn:woa:problem:{slug}"
 
 
+@pytest.mark.req("REG-042")
+async def test_bad_search_parameters_are_each_named(
+    http: httpx.AsyncClient, agents: dict[str, SigningKey]
+) -> None:
+    response = await http.get(
+        "/v1/agents", params={"limit": "0", "family": "giant", "inputMode": "x" * 257}
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"] == "urn:woa:problem:invalid-request"
+    assert sorted(e["path"] for e in problem["errors"]) == [
+        "query.family",
+        "query.inputMode",
+        "query.limit",
+    ]
+    # Unknown parameters are ignored; a parameter given twice counts with its last value.
+    response = await http.get("/v1/agents?unknown=1&limit=0&limit=2")
+    assert response.status_code == 200, response.text
+    assert len(response.json()["agents"]) == 2
+
+
+@pytest.mark.req("REG-004")
+async def test_search_parameters_are_documented(http: httpx.AsyncClient) -> None:
+    operation = (await http.get("/openapi.json")).json()["paths"]["/v1/agents"]["get"]
+    documented = {p["name"]: p for p in operation["parameters"]}
+    assert list(documented) == [
+        "skill", "family", "inputMode", "outputMode", "tag", "q", "limit", "cursor",
+    ]  # fmt: skip
+    assert all(p["in"] == "query" and not p["required"] for p in documented.values())
+    assert documented["limit"]["schema"] == {
+        "default": 20,
+        "description": "Page size (server-capped).",
+        "maximum": 1000,
+        "minimum": 1,
+        "title": "Limit",
+        "type": "integer",
+    }
+    family = documented["family"]["schema"]["anyOf"][0]["$ref"]
+    assert family == "#/components/schemas/ModelFamily"
+
+
 @pytest.mark.req("REG-074")
 async def test_overlong_fields_are_refused(http: httpx.AsyncClient) -> None:
     response = await http.get("/v1/agents", params={"q": "x" * 257})

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from woa_protocol import VerifiedMessage, resolve_did, verify_card
 from woa_protocol.models import ModelFamily
@@ -24,9 +26,9 @@ from ..models import (
 from ..problems import AgentNotFoundError, DidMismatchError, InvalidCursorError
 from ..records import build_record, parse_card
 from ..storage.base import EventKind, SearchQuery
-from .openapi import problem_responses
+from .openapi import problem_responses, query_parameters
 
-__all__ = ["URL_AGENT_PREFIX", "router"]
+__all__ = ["URL_AGENT_PREFIX", "SearchParameters", "router"]
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
 
@@ -150,49 +152,70 @@ async def heartbeat(did: DidPath, request: Request) -> LeaseView:
     return LeaseView(did=did, lease_expires_at=record.lease_expires_at)
 
 
+class SearchParameters(BaseModel):
+    """The query string of ``GET /v1/agents``."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    skill: str | None = Field(default=None, max_length=256, description="Skill id.")
+    family: ModelFamily | None = Field(default=None, description="Model family of a skill.")
+    input_mode: str | None = Field(
+        default=None, alias="inputMode", max_length=256, description="Input media type."
+    )
+    output_mode: str | None = Field(
+        default=None, alias="outputMode", max_length=256, description="Output media type."
+    )
+    tag: str | None = Field(default=None, max_length=256, description="Skill tag.")
+    q: str | None = Field(default=None, max_length=256, description="Full-text query.")
+    limit: int = Field(default=20, ge=1, le=1000, description="Page size (server-capped).")
+    cursor: str | None = Field(default=None, max_length=1024, description="Opaque cursor.")
+
+    @classmethod
+    def of(cls, request: Request) -> SearchParameters:
+        """Validate the request's query string (errors as FastAPI's, under ``query``)."""
+        try:
+            return cls.model_validate(request.query_params)
+        except ValidationError as exc:
+            errors = [{**e, "loc": ("query", *e["loc"])} for e in exc.errors(include_url=False)]
+            raise RequestValidationError(errors) from None
+
+
 @router.get(
     "",
     summary="Search agents",
     response_model=AgentList,
     response_model_exclude_none=True,
     responses=problem_responses(400, 422, 429),
+    openapi_extra=query_parameters(SearchParameters),
 )
-async def search_agents(
-    request: Request,
-    skill: Annotated[str | None, Query(max_length=256, description="Skill id.")] = None,
-    family: Annotated[ModelFamily | None, Query(description="Model family of a skill.")] = None,
-    input_mode: Annotated[
-        str | None, Query(alias="inputMode", max_length=256, description="Input media type.")
-    ] = None,
-    output_mode: Annotated[
-        str | None, Query(alias="outputMode", max_length=256, description="Output media type.")
-    ] = None,
-    tag: Annotated[str | None, Query(max_length=256, description="Skill tag.")] = None,
-    q: Annotated[str | None, Query(max_length=256, description="Full-text query.")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="Page size (server-capped).")] = 20,
-    cursor: Annotated[str | None, Query(max_length=1024, description="Opaque cursor.")] = None,
-) -> Response:
+async def search_agents(request: Request) -> Response:
     """Return one page of agents matching every given filter, ordered by DID.
 
     The page is written straight to JSON (:func:`agent_list_json`) rather than returned as
     an :class:`AgentList` for FastAPI to re-validate and serialise: on the registry's
     busiest route that round trip cost more than the store query.
     """
+    # The query string is validated by one model in one call, not declared parameter by
+    # parameter: FastAPI resolves declared parameters one at a time on every request,
+    # about 0.1 ms of CPU for these eight. The OpenAPI document lists the same parameters.
     ctx = context_of(request)
+    params = SearchParameters.of(request)
     query = SearchQuery(
-        skill=skill,
-        family=family.value if family else None,
-        input_mode=input_mode,
-        output_mode=output_mode,
-        tag=tag,
-        text=q or None,
-        limit=min(limit, ctx.settings.search_max_limit),
-        cursor=cursor,
+        skill=params.skill,
+        family=params.family.value if params.family else None,
+        input_mode=params.input_mode,
+        output_mode=params.output_mode,
+        tag=params.tag,
+        text=params.q or None,
+        limit=min(params.limit, ctx.settings.search_max_limit),
+        cursor=params.cursor,
     )
     try:
         page = await ctx.store.search(query)
     except ValueError as exc:
-        if cursor is None:
+        if params.cursor is None:
             raise
-        raise InvalidCursorError(f"cursor {cursor!r} was not issued by this registry") from exc
+        raise InvalidCursorError(
+            f"cursor {params.cursor!r} was not issued by this registry"
+        ) from exc
     return Response(agent_list_json(page), media_type="application/json")

@@ -8,6 +8,10 @@ candidate skill; the walk stops after ``limit`` distinct DIDs. Full text alone i
 the full-text index (cost grows with the number of matches, not of agents) unless the text
 is common and the backend has a plan for that (:attr:`Dialect.common_text_driver`); no
 filter at all walks the DID primary key.
+
+A backend may instead hand :func:`page_sql` a :class:`TextPlan` built for the one query
+(SQLite does, from its DID-ordered term index): then the plan writes both the text-alone
+query and the text condition on a structured walk, and the dialect's text SQL is unused.
 """
 
 # ruff: noqa: S608  -- SQL text is assembled from constants and placeholders; values are bound.
@@ -16,11 +20,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ._shared import CheckedQuery
 
-__all__ = ["Dialect", "page_sql"]
+__all__ = ["Dialect", "TextPlan", "page_sql"]
+
+Bind = Callable[[Any], str]
+"""Binds one parameter value and returns its placeholder."""
+
+
+class TextPlan(Protocol):
+    """The full-text part of one query's SQL, chosen by the backend for that query."""
+
+    def driver(self, bind: Bind, after: str | None, limit: str) -> str:
+        """``SELECT did`` of matching agents after ``after`` in DID order, ``LIMIT limit``."""
+        ...  # pragma: no cover - protocol
+
+    def condition(self, bind: Bind, key: str) -> str:
+        """Condition "the agent whose DID is ``key`` matches the text"."""
+        ...  # pragma: no cover - protocol
 
 
 @dataclass(frozen=True)
@@ -60,12 +79,14 @@ def page_sql(
     *,
     input_schema_only: bool = False,
     common_text: bool = False,
+    text: TextPlan | None = None,
 ) -> tuple[str, list[Any]] | None:
     """Return ``(sql, params)`` selecting up to ``limit`` matching DIDs in order.
 
     None means the query cannot match anything (text without searchable words).
     ``common_text`` (the text matches many agents) is passed to :attr:`Dialect.text_filter`
     and, for text alone, selects :attr:`Dialect.common_text_driver` when there is one.
+    ``text``, when given, replaces the dialect's full-text SQL for this query's words.
     """
     q = checked.query
     params: list[Any] = []
@@ -79,12 +100,14 @@ def page_sql(
         return None
     if not (checked.has_skill_filter or input_schema_only):
         if words:
-            text = p(dialect.text_query(words))
             after = None if checked.after_did is None else p(checked.after_did)
+            if text is not None:
+                return text.driver(p, after, p(limit)), params
+            query = p(dialect.text_query(words))
             driver = dialect.text_driver
             if common_text and dialect.common_text_driver is not None:
                 driver = dialect.common_text_driver
-            return driver(text, p(limit), after), params
+            return driver(query, p(limit), after), params
         where = "" if checked.after_did is None else f"WHERE did > {p(checked.after_did)} "
         return f"SELECT did FROM agents {where}ORDER BY did LIMIT {p(limit)}", params
 
@@ -133,7 +156,9 @@ def page_sql(
         conds.append(dialect.has_input_schema)
     if checked.after_did is not None:
         conds.append(f"{key} > {p(checked.after_did)}")
-    if words:
+    if words and text is not None:
+        conds.append(text.condition(p, key))
+    elif words:
         conds.append(dialect.text_filter(key, p(dialect.text_query(words)), common_text))
     sql = (
         f"SELECT DISTINCT {key} AS did FROM {source} WHERE {' AND '.join(conds)}"

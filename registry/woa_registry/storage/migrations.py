@@ -7,7 +7,12 @@ IMMEDIATE``, PostgreSQL an advisory lock), every step above the highest recorded
 so opening twice, or two replicas opening at once, applies each step exactly once. A
 database whose version is newer than this code knows is refused, not altered.
 
-A step, once released, is never edited: a schema change is a new step at the end.
+A step, once released, is never edited: a schema change is a new step at the end. Both
+lists have the same length, so a version number names the same release on either backend
+(a step may be empty on one of them).
+
+SQLite step 2 adds the DID-ordered term index beside FTS5 (:mod:`._sqlite_terms`) and fills
+it for the agents already stored, from the FTS5 index's own terms.
 """
 
 from __future__ import annotations
@@ -93,6 +98,51 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             "INSERT INTO seq_counter (id, value) VALUES (1, 0)",
         ),
     ),
+    Migration(
+        2,
+        "DID-ordered term index beside FTS5: agent_text, agent_terms and their triggers",
+        (
+            # Each agent's distinct FTS5 terms (a JSON array), written by the store.
+            """CREATE TABLE agent_text (
+                did TEXT PRIMARY KEY REFERENCES agents (did) ON DELETE CASCADE,
+                terms TEXT NOT NULL
+            ) WITHOUT ROWID""",
+            # The postings: for each term its agents, in DID order.
+            """CREATE TABLE agent_terms (
+                term TEXT NOT NULL,
+                did TEXT NOT NULL,
+                PRIMARY KEY (term, did)
+            ) WITHOUT ROWID""",
+            # Existing agents: their terms, read from the FTS5 index itself.
+            "CREATE VIRTUAL TABLE temp.agents_fts_instances"
+            " USING fts5vocab (main, agents_fts, 'instance')",
+            """INSERT INTO agent_terms (term, did)
+                SELECT DISTINCT v.term, a.did
+                FROM temp.agents_fts_instances v JOIN agents a ON a.id = v.doc""",
+            "DROP TABLE temp.agents_fts_instances",
+            """INSERT INTO agent_text (did, terms)
+                SELECT did, json_group_array(term)
+                FROM (SELECT did, term FROM agent_terms ORDER BY did, term) GROUP BY did""",
+            """INSERT INTO agent_text (did, terms)
+                SELECT did, '[]' FROM agents WHERE did NOT IN (SELECT did FROM agent_text)""",
+            # From now on the postings follow agent_text.
+            """CREATE TRIGGER agent_text_inserted AFTER INSERT ON agent_text BEGIN
+                INSERT INTO agent_terms (term, did) SELECT value, new.did FROM json_each(new.terms);
+            END""",
+            """CREATE TRIGGER agent_text_updated AFTER UPDATE OF terms ON agent_text BEGIN
+                DELETE FROM agent_terms WHERE did = old.did AND term IN (
+                    SELECT value FROM json_each(old.terms)
+                    EXCEPT SELECT value FROM json_each(new.terms));
+                INSERT INTO agent_terms (term, did)
+                    SELECT value, new.did FROM json_each(new.terms)
+                    WHERE value NOT IN (SELECT value FROM json_each(old.terms));
+            END""",
+            """CREATE TRIGGER agent_text_deleted AFTER DELETE ON agent_text BEGIN
+                DELETE FROM agent_terms WHERE did = old.did
+                    AND term IN (SELECT value FROM json_each(old.terms));
+            END""",
+        ),
+    ),
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -158,4 +208,7 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             "INSERT INTO seq_counter (id, value) VALUES (1, 0)",
         ),
     ),
+    # Nothing to change: PostgreSQL's GIN plan already walks agents in DID order. The step
+    # keeps both backends' version numbers equal (SQLite step 2 is its term index).
+    Migration(2, "no change (SQLite's step 2 adds its DID-ordered term index)", ()),
 )

@@ -17,9 +17,16 @@ The pool is small (``_READERS``) so that one slow read does not hold up every ot
 readers measured slower on a two-core machine, where their threads contend with the event
 loop for the GIL.
 
-Full text matching many agents (more than ``_COMMON_TEXT_MATCHES``) is answered by walking
-agents in DID order and testing each against the list of matching row ids, which stops
-after one page; sorting every match by DID would cost in proportion to the matches.
+Full text is answered from the DID-ordered term index kept beside FTS5 (schema step 2,
+:mod:`._sqlite_terms`): the postings of the query's rarest word are walked in DID order
+from the cursor and the walk stops after one page, so a common word costs about a page,
+not its matches. A registration writes, next to its FTS5 row, the agent's FTS5 terms (one
+``agent_text`` row); a trigger updates the postings from it (only the terms that
+changed), and deleting the agent cascades to both. FTS5 itself answers only a query word
+that its tokenizer splits into several tokens (a phrase, which the term index cannot
+express): then text matching many agents (more than ``_COMMON_TEXT_MATCHES``) walks agents
+in DID order testing each against the list of matching row ids, and rarer text is driven
+by that list.
 """
 
 # ruff: noqa: S608  -- SQL text is assembled from constants and placeholders; values are bound.
@@ -53,6 +60,7 @@ from ._shared import (
     schema_skills,
     wait_for_seq,
 )
+from ._sqlite_terms import TermPlan, TermTokenizer, count_postings, terms_json, word_terms
 from .base import (
     AgentRecord,
     AgentStore,
@@ -71,7 +79,9 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _COMMON_TEXT_MATCHES = 1000
-"""Above this many full-text matches, a search walks the DID-ordered index, not the matches."""
+"""FTS5 plan only: above this many matches, walk the DID-ordered index, not the matches."""
+_TERM_INDEX = True
+"""Answer text of single-token words from the term index (tests turn it off to check FTS5)."""
 _READERS = 2
 """Default reader connections per store (see the module docstring)."""
 _MICRO = timedelta(microseconds=1)
@@ -178,6 +188,8 @@ class SqliteAgentStore(AgentStore):
         """Idle reader connections; None entries are left behind by :meth:`close`."""
         self._write_lock = asyncio.Lock()
         self._signal = ChangeSignal()
+        self._tokenizer: TermTokenizer | None = None
+        """FTS5's terms of agents and query words (open while the store is)."""
 
     @property
     def path(self) -> Path:
@@ -228,6 +240,7 @@ class SqliteAgentStore(AgentStore):
         pool: asyncio.Queue[sqlite3.Connection | None] = asyncio.Queue()
         for db in readers:
             pool.put_nowait(db)
+        self._tokenizer = TermTokenizer()
         self._writer, self._readers = writer, pool
 
     async def close(self) -> None:
@@ -244,6 +257,9 @@ class SqliteAgentStore(AgentStore):
             if self._writer is not None:
                 await self._writer.close()
             self._writer = None
+            if self._tokenizer is not None:
+                self._tokenizer.close()
+            self._tokenizer = None
 
     async def schema_version(self) -> int:
         """Return the highest applied migration (for operators and tests)."""
@@ -254,6 +270,11 @@ class SqliteAgentStore(AgentStore):
         if db is None:
             raise RuntimeError("the store is not open: call open() first")
         return db
+
+    def _terms(self) -> TermTokenizer:
+        if self._tokenizer is None:
+            raise RuntimeError("the store is not open: call open() first")
+        return self._tokenizer
 
     async def _write(
         self, work: Callable[[aiosqlite.Connection], Awaitable[_T]], *, wakes: bool = True
@@ -338,11 +359,17 @@ class SqliteAgentStore(AgentStore):
 
     @staticmethod
     async def _insert_index_rows(
-        db: aiosqlite.Connection, agent_id: int, enc: EncodedRecord
+        db: aiosqlite.Connection, agent_id: int, enc: EncodedRecord, terms: str
     ) -> None:
         await db.execute(
             "INSERT INTO agents_fts (rowid, name, description, skills) VALUES (?, ?, ?, ?)",
             (agent_id, enc.name, enc.description, enc.search_text),
+        )
+        # Triggers bring the postings (agent_terms) in line: only the terms that changed.
+        await db.execute(
+            "INSERT INTO agent_text (did, terms) VALUES (?, ?) ON CONFLICT (did)"
+            " DO UPDATE SET terms = excluded.terms WHERE terms IS NOT excluded.terms",
+            (enc.did, terms),
         )
         await db.executemany(
             "INSERT INTO skills (did, pos, skill_id, family, has_input_schema)"
@@ -361,6 +388,7 @@ class SqliteAgentStore(AgentStore):
     async def put(self, record: AgentRecord) -> ChangeEvent:
         """Insert or replace the agent; the event's ``at`` is the record's ``updated_at``."""
         enc = encode_record(record)
+        terms = terms_json(self._terms().document_terms(enc.name, enc.description, enc.search_text))
 
         async def work(db: aiosqlite.Connection) -> ChangeEvent:
             rows = list(
@@ -399,7 +427,7 @@ class SqliteAgentStore(AgentStore):
                 if cursor.lastrowid is None:  # pragma: no cover - an INSERT always sets it
                     raise RuntimeError("SQLite did not report the new row id")
                 agent_id = cursor.lastrowid
-            await self._insert_index_rows(db, agent_id, enc)
+            await self._insert_index_rows(db, agent_id, enc, terms)
             events = await self._append_events(db, [(kind, enc.did, enc.updated_at, enc.card_json)])
             return events[0]
 
@@ -478,9 +506,24 @@ class SqliteAgentStore(AgentStore):
     async def _page(
         self, checked: CheckedQuery, limit: int, *, input_schema_only: bool
     ) -> list[AgentRecord]:
+        prefixes: list[str] | None = None
+        if checked.words and _TERM_INDEX:
+            tokens = self._terms().word_terms(checked.words)
+            if all(len(t) == 1 for t in tokens):  # else a phrase: FTS5 answers
+                prefixes = list(dict.fromkeys(t[0] for t in tokens))
+
         def work(db: sqlite3.Connection) -> list[AgentRecord]:
             common = False
-            if checked.words:
+            plan: TermPlan | None = None
+            if prefixes is not None:
+                found = [word_terms(db, prefix) for prefix in prefixes]
+                if any(w.matches_nothing for w in found):
+                    return []
+                text_alone = not (checked.has_skill_filter or input_schema_only)
+                if TermPlan.needs_counts(found, text_alone=text_alone):
+                    found = [count_postings(db, w) for w in found]
+                plan = TermPlan(tuple(found))
+            elif checked.words:
                 (matches,) = db.execute(
                     "SELECT count(*) FROM (SELECT 1 FROM agents_fts WHERE agents_fts MATCH ?"
                     " LIMIT ?)",
@@ -493,6 +536,7 @@ class SqliteAgentStore(AgentStore):
                 limit,
                 input_schema_only=input_schema_only,
                 common_text=common,
+                text=plan,
             )
             if built is None:
                 return []

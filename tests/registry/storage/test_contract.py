@@ -368,6 +368,42 @@ async def test_full_text_search(
 
 
 @pytest.mark.req("REG-040")
+@pytest.mark.req("REG-041")
+async def test_full_text_pages_through_common_words_prefixes_and_several_words(
+    store: AgentStore,
+) -> None:
+    readers = [record(name=f"Reader {i}", description="Reads scanned pages") for i in range(11)]
+    ready = [record(name="Ready planner", description="Plans ahead") for _ in range(7)]
+    writers = [record(name="Writer", description="Writes pages") for _ in range(6)]
+    for rec in [*readers, *ready, *writers]:
+        await store.put(rec)
+    cases = [
+        ("read", [*readers, *ready]),  # a prefix of read, reader and readi (ready)
+        ("reader", readers),
+        ("ready plan", ready),  # plan: a prefix of plan (plans) and planner
+        ("plans ready", ready),
+        ("reads scanned", readers),
+        ("rea pag", readers),
+        ("pages", [*readers, *writers]),
+        ("writ pages", writers),
+        ("read writ", []),
+        ("nothing", []),
+    ]
+    for text, expected in cases:
+        seen: list[str] = []
+        cursor: str | None = None
+        for _ in range(len(expected) // 4 + 1):
+            page = await store.search(SearchQuery(text=text, limit=4, cursor=cursor))
+            seen.extend(a.did for a in page.agents)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+            assert len(page.agents) == 4
+        assert cursor is None, text
+        assert seen == sorted(r.did for r in expected), text
+
+
+@pytest.mark.req("REG-040")
 async def test_matched_skills_name_the_skills_that_satisfy_the_filters(
     store: AgentStore, catalogue: dict[str, str]
 ) -> None:
