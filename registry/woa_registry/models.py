@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import Field, JsonValue
 from pydantic_core import to_json
 
 from woa_protocol.models import A2AModel, ModelFamily, UtcTimestamp, format_timestamp
 
-from .storage.base import AgentRecord, ChangeEvent, EventKind, SearchPage
+from .storage.base import AgentRecord, ChangeEvent, EventKind, SearchPage, SearchQuery
 
 __all__ = [
     "AgentList",
@@ -27,8 +27,10 @@ __all__ = [
     "RegisterRequest",
     "RegistrationResult",
     "RegistryDescription",
+    "SearchFilters",
     "SkillView",
     "agent_list_json",
+    "search_query",
 ]
 
 
@@ -208,6 +210,37 @@ class PayloadSearchRequest(A2AModel):
     tag: str | None = Field(default=None, max_length=256)
     q: str | None = Field(default=None, max_length=256)
     limit: int | None = Field(default=None, ge=1, le=1000)
+
+
+class SearchFilters(Protocol):
+    """The filters a search request names (its query string or its body)."""
+
+    @property
+    def skill(self) -> str | None: ...  # noqa: D102
+    @property
+    def family(self) -> ModelFamily | None: ...  # noqa: D102
+    @property
+    def input_mode(self) -> str | None: ...  # noqa: D102
+    @property
+    def output_mode(self) -> str | None: ...  # noqa: D102
+    @property
+    def tag(self) -> str | None: ...  # noqa: D102
+    @property
+    def q(self) -> str | None: ...  # noqa: D102
+
+
+def search_query(filters: SearchFilters, *, limit: int, cursor: str | None = None) -> SearchQuery:
+    """The store query for a request's filters (empty text means no text filter)."""
+    return SearchQuery(
+        skill=filters.skill,
+        family=filters.family.value if filters.family else None,
+        input_mode=filters.input_mode,
+        output_mode=filters.output_mode,
+        tag=filters.tag,
+        text=filters.q or None,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 class PayloadMatch(A2AModel):

@@ -7,12 +7,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from woa_protocol import SchemaError, validate_instance
+from woa_protocol import SchemaError
 from woa_protocol.models import ModelFamily
+from woa_protocol.validation import validator_for
 
 from ..body import json_body, parse_json, parse_model, read_body
 from ..context import context_of
-from ..models import PayloadMatch, PayloadSearchRequest, PayloadSearchResult
+from ..models import PayloadMatch, PayloadSearchRequest, PayloadSearchResult, search_query
 from ..storage.base import MAX_SEARCH_LIMIT, SearchQuery, SkillEntry
 from .openapi import problem_responses
 
@@ -34,7 +35,7 @@ def base_has_skill_filter(query: SearchQuery) -> bool:
 
 def _accepts(schema: dict[str, Any], payload: Any) -> bool:
     try:
-        return not validate_instance(schema, payload)
+        return validator_for(schema).is_valid(payload)
     except SchemaError:  # a stored schema that no longer checks accepts nothing
         return False
 
@@ -68,15 +69,7 @@ async def search_payload(request: Request) -> PayloadSearchResult:
     req = parse_model(parse_json(body), PayloadSearchRequest)
     cap = ctx.settings.payload_search_max_results
     limit = min(req.limit or cap, cap)
-    base = SearchQuery(
-        skill=req.skill,
-        family=req.family.value if req.family else None,
-        input_mode=req.input_mode,
-        output_mode=req.output_mode,
-        tag=req.tag,
-        text=req.q or None,
-        limit=PAGE,
-    )
+    base = search_query(req, limit=PAGE)
     matches: list[PayloadMatch] = []
     truncated = False
     cursor: str | None = None

@@ -24,10 +24,20 @@ from typing import Any, Protocol
 
 from ._shared import CheckedQuery
 
-__all__ = ["Dialect", "TextPlan", "page_sql"]
+__all__ = ["Bind", "Dialect", "TextPlan", "binder", "page_sql"]
 
 Bind = Callable[[Any], str]
 """Binds one parameter value and returns its placeholder."""
+
+
+def binder(params: list[Any], placeholder: Callable[[int], str]) -> Bind:
+    """Return a :data:`Bind` that appends to ``params`` and names the n-th placeholder."""
+
+    def bind(value: Any) -> str:
+        params.append(value)
+        return placeholder(len(params))
+
+    return bind
 
 
 class TextPlan(Protocol):
@@ -91,9 +101,7 @@ def page_sql(
     q = checked.query
     params: list[Any] = []
 
-    def p(value: Any) -> str:
-        params.append(value)
-        return dialect.placeholder(len(params))
+    p = binder(params, dialect.placeholder)
 
     words = checked.words
     if words is not None and not words:

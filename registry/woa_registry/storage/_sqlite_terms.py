@@ -43,11 +43,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
-from ._search_sql import Bind
+from ._search_sql import Bind, binder
 
 __all__ = [
     "FTS5_TOKENIZE",
@@ -109,7 +109,7 @@ class TermTokenizer:
 
     The text is inserted in a transaction that is rolled back once its terms are read, so
     the table stays empty. Safe to share between threads (one lock); the terms of recent
-    query words are cached.
+    query words are cached (:data:`_CACHED_WORDS`).
     """
 
     def __init__(self) -> None:
@@ -120,52 +120,38 @@ class TermTokenizer:
             f" tokenize = '{FTS5_TOKENIZE}')"
         )
         self._db.execute("CREATE VIRTUAL TABLE doc_terms USING fts5vocab (doc, 'instance')")
-        self._words: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._word = lru_cache(maxsize=_CACHED_WORDS)(self._tokenize_word)
 
     def close(self) -> None:
         """Release the in-memory database."""
         with self._lock:
             self._db.close()
 
-    def _terms(self, rows: Sequence[tuple[int, str, str, str]]) -> list[tuple[int, str]]:
-        """Return ``(rowid, term)`` of ``rows`` (rowid, three columns), in offset order.
+    def _terms(self, name: str, description: str, skills: str) -> list[str]:
+        """Return the terms FTS5 makes of three column values, in offset order."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                db.execute(
+                    "INSERT INTO doc (rowid, name, description, skills) VALUES (1, ?, ?, ?)",
+                    (name, description, skills),
+                )
+                rows = db.execute("SELECT term FROM doc_terms ORDER BY offset").fetchall()
+            finally:
+                db.execute("ROLLBACK")
+        return [term for (term,) in rows]
 
-        The caller holds the lock.
-        """
-        db = self._db
-        db.execute("BEGIN")
-        try:
-            db.executemany(
-                "INSERT INTO doc (rowid, name, description, skills) VALUES (?, ?, ?, ?)", rows
-            )
-            return db.execute("SELECT doc, term FROM doc_terms ORDER BY doc, offset").fetchall()
-        finally:
-            db.execute("ROLLBACK")
+    def _tokenize_word(self, word: str) -> tuple[str, ...]:
+        return tuple(self._terms(word, "", ""))
 
     def document_terms(self, name: str, description: str, skills: str) -> list[str]:
         """Return the distinct terms FTS5 indexes for an agent's three text columns, sorted."""
-        with self._lock:
-            rows = self._terms([(1, name, description, skills)])
-        return sorted({term for _, term in rows})
+        return sorted(set(self._terms(name, description, skills)))
 
     def word_terms(self, words: Sequence[str]) -> list[tuple[str, ...]]:
         """Return, for each query word, the terms FTS5 makes of it, in order."""
-        with self._lock:
-            cache = self._words
-            missing = [w for w in dict.fromkeys(words) if w not in cache]
-            found: dict[int, list[str]] = {i: [] for i in range(len(missing))}
-            if missing:
-                for row, term in self._terms([(i, w, "", "") for i, w in enumerate(missing)]):
-                    found[row].append(term)
-            fresh = {word: tuple(found[i]) for i, word in enumerate(missing)}
-            result = [fresh[w] if w in fresh else cache[w] for w in words]
-            for word in words:
-                if word in cache:
-                    cache.move_to_end(word)
-            cache.update(fresh)
-            while len(cache) > _CACHED_WORDS:
-                cache.popitem(last=False)
-        return result
+        return [self._word(word) for word in words]
 
 
 @dataclass(frozen=True)
@@ -195,11 +181,7 @@ class WordTerms:
 
 
 def _binder(params: list[object]) -> Bind:
-    def bind(value: object) -> str:
-        params.append(value)
-        return f"?{len(params)}"
-
-    return bind
+    return binder(params, lambda n: f"?{n}")
 
 
 def _in_range(bind: Bind, column: str, prefix: str) -> str:

@@ -80,8 +80,6 @@ _R = TypeVar("_R")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _COMMON_TEXT_MATCHES = 1000
 """FTS5 plan only: above this many matches, walk the DID-ordered index, not the matches."""
-_TERM_INDEX = True
-"""Answer text of single-token words from the term index (tests turn it off to check FTS5)."""
 _READERS = 2
 """Default reader connections per store (see the module docstring)."""
 _MICRO = timedelta(microseconds=1)
@@ -175,6 +173,7 @@ class SqliteAgentStore(AgentStore):
         busy_timeout: float = 10.0,
         poll_interval: float = 0.1,
         readers: int = _READERS,
+        term_index: bool = True,
     ) -> None:
         self._path, self._busy_ms = db_sqlite.check_options(
             path, busy_timeout, poll_interval, needed_by="the registry"
@@ -190,6 +189,9 @@ class SqliteAgentStore(AgentStore):
         self._signal = ChangeSignal()
         self._tokenizer: TermTokenizer | None = None
         """FTS5's terms of agents and query words (open while the store is)."""
+        self.term_index = term_index
+        """Answer full text from the term index (False: from FTS5 alone, to compare them;
+        the index is kept up to date either way)."""
 
     @property
     def path(self) -> Path:
@@ -507,7 +509,7 @@ class SqliteAgentStore(AgentStore):
         self, checked: CheckedQuery, limit: int, *, input_schema_only: bool
     ) -> list[AgentRecord]:
         prefixes: list[str] | None = None
-        if checked.words and _TERM_INDEX:
+        if checked.words and self.term_index:
             tokens = self._terms().word_terms(checked.words)
             if all(len(t) == 1 for t in tokens):  # else a phrase: FTS5 answers
                 prefixes = list(dict.fromkeys(t[0] for t in tokens))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from woa_protocol import SigningKey
@@ -89,3 +91,16 @@ def record(
     }
     values.update(fields)
     return AgentRecord(**values)
+
+
+async def analysed_sqlite(path: Path, records: Iterable[AgentRecord]) -> sqlite3.Connection:
+    """Store ``records`` in a new SQLite store at ``path``; return a connection to the file
+    after ``ANALYZE``, so query plans are checked with statistics too."""
+    store = SqliteAgentStore(path)
+    await store.open()
+    for rec in records:
+        await store.put(rec)
+    await store.close()
+    conn = sqlite3.connect(path)
+    conn.execute("ANALYZE")
+    return conn

@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from storage_support import record, skill
+from storage_support import analysed_sqlite, record, skill
 
 import woa_registry.storage.sqlite as sqlite_module
 from woa_registry.storage import SearchQuery, SqliteAgentStore
@@ -37,15 +37,10 @@ STRUCTURED = [
 
 @pytest.fixture
 async def db(tmp_path: Path) -> sqlite3.Connection:
-    path = tmp_path / "plans.db"
-    store = SqliteAgentStore(path)
-    await store.open()
-    for i in range(30):
-        await store.put(record(skills=(skill(f"s{i}", tags=("vision",), family="ocr"),)))
-    await store.close()
-    conn = sqlite3.connect(path)
-    conn.execute("ANALYZE")  # plans must hold with statistics too
-    return conn
+    return await analysed_sqlite(
+        tmp_path / "plans.db",
+        (record(skills=(skill(f"s{i}", tags=("vision",), family="ocr"),)) for i in range(30)),
+    )
 
 
 def _plan(conn: sqlite3.Connection, query: SearchQuery, *, input_schema_only: bool) -> list[str]:
@@ -108,8 +103,7 @@ async def test_both_full_text_phrasings_find_the_same_agents(
     monkeypatch.setattr(sqlite_module, "_COMMON_TEXT_MATCHES", threshold)
     # FTS5 answers only phrase words now; make it answer every word (test_sqlite_terms.py
     # checks the term index).
-    monkeypatch.setattr(sqlite_module, "_TERM_INDEX", False)
-    store = SqliteAgentStore(tmp_path / "text.db")
+    store = SqliteAgentStore(tmp_path / "text.db", term_index=False)
     await store.open()
     try:
         ocr = [record(name=f"Reader {i}", skills=(skill("read", family="ocr"),)) for i in range(3)]

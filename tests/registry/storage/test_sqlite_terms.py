@@ -3,7 +3,7 @@
 The term index (schema step 2) must hold exactly the terms the FTS5 index holds for every
 agent, through registrations, updates, deregistrations, expiry and the migration of a
 database written by schema version 1; and every search must list the same agents whether
-it is answered from the term index or from FTS5 (``_TERM_INDEX`` off).
+it is answered from the term index or from FTS5 (``term_index=False``).
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from storage_support import record, skill
+from storage_support import analysed_sqlite, record, skill
 
 import woa_registry.storage._sqlite_terms as terms_module
-import woa_registry.storage.sqlite as sqlite_module
 from woa_registry.db import sqlite as db_sqlite
 from woa_registry.storage import AgentRecord, SearchQuery, SqliteAgentStore
 from woa_registry.storage._search_sql import page_sql
@@ -159,7 +158,12 @@ def test_tokenizer_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     try:
         for word in ["alpha", "beta", "gamma", "beta", "delta", "omega"]:
             assert tokenizer.word_terms([word]) == [(word,)]
-        assert list(tokenizer._words) == ["beta", "delta", "omega"]  # least recent dropped
+        assert tokenizer._word.cache_info().currsize == 3
+        hits = tokenizer._word.cache_info().hits
+        assert tokenizer.word_terms(["beta", "omega"]) == [("beta",), ("omega",)]
+        assert tokenizer._word.cache_info().hits == hits + 2  # the recent ones are kept
+        assert tokenizer.word_terms(["alpha"]) == [("alpha",)]
+        assert tokenizer._word.cache_info().hits == hits + 2  # the least recent was dropped
     finally:
         tokenizer.close()
 
@@ -403,7 +407,6 @@ def _random_text(rng: random.Random) -> str:
 
 async def _assert_same_answers(store: SqliteAgentStore, rng: random.Random, *, queries: int) -> int:
     """Compare term-index and FTS5 answers on random queries; return how many matched."""
-    monkeypatch = pytest.MonkeyPatch()
     nonempty = 0
     try:
         for _ in range(queries):
@@ -411,10 +414,10 @@ async def _assert_same_answers(store: SqliteAgentStore, rng: random.Random, *, q
             query = SearchQuery(text=text, limit=rng.choice([1, 2, 3, 5, 1000]))
             if rng.random() < 0.3:
                 query = replace(query, family=rng.choice(["ocr", "slm"]))
-            monkeypatch.setattr(sqlite_module, "_TERM_INDEX", True)
+            store.term_index = True
             by_terms = await _all_pages(store, query)
             by_schema = await store.skills_with_input_schema(replace(query, limit=1000))
-            monkeypatch.setattr(sqlite_module, "_TERM_INDEX", False)
+            store.term_index = False
             by_fts = await _all_pages(store, query)
             assert by_terms == by_fts, query
             assert by_schema == await store.skills_with_input_schema(replace(query, limit=1000))
@@ -422,7 +425,7 @@ async def _assert_same_answers(store: SqliteAgentStore, rng: random.Random, *, q
             assert flat == sorted(set(flat)), query
             nonempty += bool(flat)
     finally:
-        monkeypatch.undo()
+        store.term_index = True
     return nonempty
 
 
@@ -498,15 +501,10 @@ async def test_phrase_words_are_left_to_fts5(tmp_path: Path) -> None:
 
 @pytest.fixture
 async def db(tmp_path: Path) -> sqlite3.Connection:
-    path = tmp_path / "plans.db"
-    store = SqliteAgentStore(path)
-    await store.open()
-    for i in range(30):
-        await store.put(record(name=f"reader {i}", skills=(skill(f"s{i}", family="ocr"),)))
-    await store.close()
-    conn = sqlite3.connect(path)
-    conn.execute("ANALYZE")  # plans must hold with statistics too
-    return conn
+    return await analysed_sqlite(
+        tmp_path / "plans.db",
+        (record(name=f"reader {i}", skills=(skill(f"s{i}", family="ocr"),)) for i in range(30)),
+    )
 
 
 def _plan(conn: sqlite3.Connection, query: SearchQuery, words: tuple[WordTerms, ...]) -> list[str]:
