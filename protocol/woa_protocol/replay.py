@@ -74,13 +74,12 @@ class ReplayGuard:
         """Check the window, then accept ``(keyid, nonce)`` once; raise on any violation."""
         self.remember(keyid, nonce, self.check_window(created, expires))
 
-    def remember(self, keyid: str, nonce: str, window_end: float) -> None:
+    def remember(self, keyid: str, nonce: str, end: float) -> None:
         """Accept ``(keyid, nonce)`` once, for a window :meth:`check_window` already checked.
 
-        ``window_end`` is what that returned. Raises on a replay, or when the cache is too
-        full to vouch for a signature this old.
+        ``end`` is the window's end that it returned. Raises on a replay, or when the cache
+        is too full to vouch for a signature this old.
         """
-        end = window_end
         key = (keyid, nonce)
         with self._lock:
             now = self._clock()
