@@ -30,7 +30,12 @@ def protocol(
     table.add_column("ops/s", justify="right")
     table.add_column("ratio", justify="right")
     rows = [
-        ("raw Ed25519 sign+verify (baseline)", result.raw_ed25519, 1.0),
+        ("raw Ed25519 sign+verify, libsodium (baseline)", result.raw_ed25519, 1.0),
+        (
+            "raw Ed25519 sign+verify, OpenSSL (reference)",
+            result.raw_ed25519_openssl,
+            result.raw_ed25519_openssl / result.raw_ed25519,
+        ),
         (
             "signed message: JCS+digest+RFC 9421 sign+verify+replay",
             result.signed_message,

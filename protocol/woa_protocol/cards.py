@@ -112,6 +112,8 @@ def _verify_one(entry: Any, encoded_payload: str) -> VerifiedSignature:
     base, _, fragment = kid.partition("#")
     if fragment and fragment != base[len("did:key:") :]:
         raise CardSignatureError("kid fragment does not name the DID's own key")
+    if not verifying.valid_point:  # JWS libraries accept what such a key "signs" (ID-006)
+        raise CardSignatureError(f"{verifying.did} is not a usable Ed25519 key (small order)")
     token = f"{protected_b64}.{encoded_payload}.{signature}"
     try:
         with warnings.catch_warnings():

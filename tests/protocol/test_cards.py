@@ -14,6 +14,7 @@ from woa_protocol import (
     SigningKey,
     canonicalize,
     card_signing_payload,
+    did_from_public_bytes,
     did_url,
     sign_card,
     verify_card,
@@ -111,6 +112,17 @@ def test_verifier_accepts_eddsa_and_ed25519(alg: str) -> None:
 def test_bare_did_kid_is_accepted() -> None:
     signed = with_signature(sample_card(), {"alg": "EdDSA", "kid": KEY1.did}, KEY1)
     assert [v.did for v in verify_card(signed)] == [KEY1.did]
+
+
+@pytest.mark.req("ID-006")
+def test_a_small_order_key_cannot_sign_a_card() -> None:
+    # [S]B = R + [k]A holds for every payload when A and R are the identity and S = 0
+    identity = bytes([1]) + bytes(31)
+    kid = did_from_public_bytes(identity)
+    protected = b64url(json.dumps({"alg": "EdDSA", "kid": kid}).encode())
+    forged = {"protected": protected, "signature": b64url(identity + bytes(32))}
+    with pytest.raises(CardSignatureError, match="small order"):
+        verify_card({**sample_card(), "signatures": [forged]})
 
 
 @pytest.mark.req("CARD-002")

@@ -120,6 +120,54 @@ def test_sign_and_verify() -> None:
     assert not KEY1.public.verify(b"short", b"payload")
 
 
+_L = 2**252 + 27742317777372353535851937790883648493
+"""The order of the Ed25519 base point (RFC 8032 §5.1)."""
+_IDENTITY_POINT = bytes([1]) + bytes(31)
+
+
+@pytest.mark.req("ID-006")
+def test_a_non_canonical_s_is_rejected() -> None:
+    signature = KEY1.sign(b"payload")
+    s = int.from_bytes(signature[32:], "little")
+    malleated = signature[:32] + (s + _L).to_bytes(32, "little")  # same point equation
+    assert not KEY1.public.verify(malleated, b"payload")
+
+
+@pytest.mark.req("ID-006")
+def test_a_small_order_key_verifies_nothing() -> None:
+    # With A and R the identity and S = 0, [S]B = R + [k]A holds for every message.
+    weak = VerifyingKey.from_bytes(_IDENTITY_POINT)
+    assert not weak.valid_point
+    assert KEY1.public.valid_point
+    assert not weak.verify(_IDENTITY_POINT + bytes(32), b"anything at all")
+
+
+@pytest.mark.req("ID-006")
+def test_a_small_order_r_is_rejected() -> None:
+    signature = KEY1.sign(b"payload")
+    assert not KEY1.public.verify(_IDENTITY_POINT + signature[32:], b"payload")
+
+
+@pytest.mark.req("ID-006")
+@pytest.mark.parametrize("length", [0, 63, 65, 128])
+def test_a_signature_of_another_length_is_rejected(length: int) -> None:
+    signature = KEY1.sign(b"payload")
+    assert not KEY1.public.verify((signature * 3)[:length], b"payload")
+    # the 65-byte form must not be read as a signature plus the message's first byte
+    assert not KEY1.public.verify(signature + b"p", b"ayload")
+
+
+@settings(max_examples=50)
+@given(seed=st.binary(min_size=32, max_size=32), message=st.binary(max_size=2000))
+def test_signatures_match_and_verify_with_openssl(seed: bytes, message: bytes) -> None:
+    # libsodium signs and verifies; cryptography (OpenSSL) is the independent check
+    key = SigningKey.from_seed(seed)
+    signature = key.sign(message)
+    assert signature == key.private_key.sign(message)  # Ed25519 is deterministic
+    key.public.key.verify(signature, message)
+    assert key.public.verify(key.private_key.sign(message), message)
+
+
 def test_generate_gives_distinct_keys() -> None:
     assert SigningKey.generate().did != SigningKey.generate().did
 
