@@ -14,16 +14,19 @@ from __future__ import annotations
 import re
 import secrets
 from contextvars import ContextVar
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["TraceContext", "current_trace", "outgoing_trace"]
 
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 
-@dataclass(frozen=True)
-class TraceContext:
-    """One span's position in a trace: trace id, span id and flags (W3C Trace Context)."""
+class TraceContext(NamedTuple):
+    """One span's position in a trace: trace id, span id and flags (W3C Trace Context).
+
+    A named tuple: one is made for every call served, and a tuple builds in a fraction of a
+    frozen dataclass's time.
+    """
 
     trace_id: str
     span_id: str

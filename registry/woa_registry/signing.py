@@ -28,7 +28,7 @@ from woa_protocol import (
     VerifiedMessage,
 )
 from woa_protocol.httpsig import (
-    normalize_headers,
+    decode_headers,
     request_signature_label,
 )
 
@@ -74,11 +74,12 @@ def request_from_scope(scope: Scope, body: bytes, public_url: str | None = None)
         url=target_uri(scope, public_url),
         headers=_header_pairs_joined(scope),
         body=body,
+        normalized=True,
     )
 
 
 def _header_pairs_joined(scope: Scope) -> dict[str, str]:
-    return normalize_headers(_header_pairs(scope))
+    return decode_headers(scope.get("headers", []))
 
 
 class RequestAuthenticator:
@@ -143,10 +144,9 @@ class ResponseSigningMiddleware:
         raw_headers: list[tuple[bytes, bytes]] = list(start.get("headers", []))
         response = HttpResponse(
             status=start["status"],
-            headers=normalize_headers(
-                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
-            ),
+            headers=decode_headers(raw_headers),
             body=body,
+            normalized=True,
         )
         added: dict[str, str] | None = None
         # ASGI lower-cases header names; an unsigned request (most GETs) has nothing to bind
@@ -156,7 +156,10 @@ class ResponseSigningMiddleware:
         label = request_signature_label(request_headers) if signed else None
         if label is not None:
             response.request = HttpRequest(
-                method=scope.get("method", "GET"), url=target_uri(scope), headers=request_headers
+                method=scope.get("method", "GET"),
+                url=target_uri(scope),
+                headers=request_headers,
+                normalized=True,
             )
             try:
                 added = self.signer.sign_response(response, label)

@@ -19,7 +19,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from woa_protocol import HttpRequest, HttpResponse, MessageSigner
-from woa_protocol.httpsig import normalize_headers
+from woa_protocol.httpsig import decode_headers
 
 from ..errors import JsonRpcCode, RpcError
 from ..signing import RequestVerifier
@@ -160,9 +160,7 @@ class JsonRpcEndpoint:
         started = time.perf_counter()
         method = "-"
         outcome = "ok"
-        headers = normalize_headers(
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        )
+        headers = decode_headers(scope["headers"])
         http_request = HttpRequest(
             "POST", _target_uri(scope, headers, self.public_url), headers, normalized=True
         )

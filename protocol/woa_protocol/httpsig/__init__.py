@@ -1,6 +1,12 @@
 """RFC 9421 HTTP Message Signatures (Ed25519) and RFC 9530 Content-Digest."""
 
-from .components import HttpRequest, HttpResponse, normalize_headers, signature_base
+from .components import (
+    HttpRequest,
+    HttpResponse,
+    decode_headers,
+    normalize_headers,
+    signature_base,
+)
 from .digest import content_digest, verify_content_digest
 from .profile import (
     DEFAULT_LABEL,
@@ -35,6 +41,7 @@ __all__ = [
     "VerifiedMessage",
     "content_digest",
     "create_signature",
+    "decode_headers",
     "normalize_headers",
     "parse_signatures",
     "request_signature_label",

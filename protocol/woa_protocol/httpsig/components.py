@@ -14,6 +14,7 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "SignatureBaseError",
+    "decode_headers",
     "normalize_headers",
     "signature_base",
 ]
@@ -30,6 +31,19 @@ def normalize_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) ->
     for name, value in pairs:
         key = name.lower()
         value = value.strip(" \t")
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
+def decode_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header lines as bytes (ASGI's ``scope["headers"]``), as :func:`normalize_headers` gives them.
+
+    One pass, decoding as Latin-1 (the bytes HTTP/1.1 allows map one to one).
+    """
+    out: dict[str, str] = {}
+    for name_bytes, value_bytes in raw:
+        key = name_bytes.decode("latin-1").lower()
+        value = value_bytes.decode("latin-1").strip(" \t")
         out[key] = f"{out[key]}, {value}" if key in out else value
     return out
 
@@ -161,18 +175,18 @@ def signature_base(
     """
     lines: list[str] = []
     values: dict[str, str] = {}
-    idents: list[str] = []
-    for item in covered.items:
-        ident = serialize_item(item)
+    idents = covered.idents
+    if idents is None or len(idents) != len(covered.items):
+        idents = tuple(serialize_item(item) for item in covered.items)
+    for item, ident in zip(covered.items, idents, strict=True):
         if ident in values:
             raise SignatureBaseError(f"component {ident} is covered twice")
         value = _component_value(item, message)
         if "\n" in value or "\r" in value:
             raise SignatureBaseError(f"component {ident} contains a newline")
         values[ident] = value
-        idents.append(ident)
         lines.append(f"{ident}: {value}")
-    params_text = _serialize_inner_list(covered, idents)
+    params_text = _serialize_inner_list(covered, list(idents))
     lines.append(f'"@signature-params": {params_text}')
     text = "\n".join(lines)
     if not text.isascii():

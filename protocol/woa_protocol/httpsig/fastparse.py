@@ -26,8 +26,9 @@ _SIGNATURE_INPUT = re.compile(
     rf'((?:;{_KEY}=(?:"[\x20\x21\x23-\x5b\x5d-\x7e]*"|0|-?[1-9][0-9]{{0,14}}))*))'
 )
 _PARAM = re.compile(rf';({_KEY})=(?:"([^"]*)"|(-?[0-9]+))')
-_ITEMS: dict[str, tuple[Item, ...]] = {}
-"""Covered-component lists already seen, by their text (items are immutable)."""
+_ITEMS: dict[str, tuple[tuple[Item, ...], tuple[str, ...]]] = {}
+"""Covered-component lists already seen, by their text: the items (immutable) and their
+serialisations, which the pattern guarantees are the quoted names as written."""
 _ITEMS_CACHED = 256
 
 
@@ -52,14 +53,16 @@ def parse_canonical_signature_input(text: str) -> dict[str, Item | InnerList] | 
     if match is None:
         return None
     label, inner_text, items_text, params_text = match.groups()
-    items = _ITEMS.get(items_text or "")
-    if items is None:  # a signer covers the same components message after message
-        items = tuple(Item(name[1:-1]) for name in items_text.split(" ")) if items_text else ()
+    known = _ITEMS.get(items_text or "")
+    if known is None:  # a signer covers the same components message after message
+        idents = tuple(items_text.split(" ")) if items_text else ()
+        known = (tuple(Item(name[1:-1]) for name in idents), idents)
         if len(_ITEMS) < _ITEMS_CACHED:
-            _ITEMS[items_text or ""] = items
+            _ITEMS[items_text or ""] = known
+    items, idents = known
     params: dict[str, BareItem] = {}
     for name, string, number in _PARAM.findall(params_text):
         if name in params:
             return None  # a repeated parameter: the general parser applies RFC 8941's rule
         params[name] = int(number) if number else string
-    return {label: InnerList(list(items), params, inner_text)}
+    return {label: InnerList(list(items), params, inner_text, idents)}

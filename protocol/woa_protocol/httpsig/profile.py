@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import InvalidDidError, InvalidSignatureError, MissingSignatureError, WoaError
 from ..identity import SigningKey, VerifyingKey, resolve_did
@@ -51,6 +52,7 @@ REQUIRED_REQUEST_COMPONENTS = ("@method", "@target-uri", "content-digest")
 REQUIRED_RESPONSE_COMPONENTS = ("@status", "content-digest")
 REQUIRED_STREAM_COMPONENTS = ("@status", "content-type")
 _OPTIONAL_COVERED = ("content-type", "traceparent")
+_SHAPES_CACHED = 64
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,12 @@ def _binding(request_label: str) -> Item:
     return Item("signature", {"req": True, "key": request_label})
 
 
+@lru_cache(maxsize=64)
+def _binding_id(request_label: str) -> str:
+    """The binding as a component identifier: ``"signature";req;key="<label>"``."""
+    return serialize_item(_binding(request_label))
+
+
 def _did_from_keyid(keyid: str) -> VerifyingKey:
     try:
         key = resolve_did(keyid)
@@ -120,17 +128,32 @@ class MessageSigner:
         self.lifetime = lifetime
         self._clock = clock
         self._keyid = key.did
+        self._shapes: dict[tuple[str, ...], tuple[tuple[Item, ...], tuple[str, ...], str]] = {}
 
-    def _covered(self, components: list[str | Item], *, nonce: bool) -> InnerList:
+    def _shape(self, components: tuple[str, ...]) -> tuple[tuple[Item, ...], tuple[str, ...], str]:
+        """Return the covered items, their serialisations and the list's text.
+
+        Cached: a signer covers the same few component lists message after message.
+        """
+        shape = self._shapes.get(components)
+        if shape is None:
+            items = tuple(parse_component_id(c) for c in components)
+            idents = tuple(serialize_item(i) for i in items)
+            shape = (items, idents, "(" + " ".join(idents) + ")")
+            if len(self._shapes) < _SHAPES_CACHED:
+                self._shapes[components] = shape
+        return shape
+
+    def _covered(self, components: tuple[str, ...], *, nonce: bool) -> InnerList:
         """Build the covered list, with its serialisation written directly (hot path).
 
         Every value here is of a known, safe shape (integers, a base58 DID, a base64url
         nonce), so the text is formatted without the general serialiser; the tests check it
         equals the general serialiser's output.
         """
+        items, idents, inner = self._shape(components)
         created = int(self._clock())
         expires = created + self.lifetime
-        items = [parse_component_id(c) for c in components]
         params: dict[str, BareItem] = {"created": created, "expires": expires}
         nonce_text = ""
         if nonce:
@@ -139,15 +162,15 @@ class MessageSigner:
         params["keyid"] = self._keyid
         params["alg"] = ED25519_ALG
         text = (
-            f"({' '.join(serialize_item(i) for i in items)});created={created};"
-            f'expires={expires}{nonce_text};keyid="{self._keyid}";alg="{ED25519_ALG}"'
+            f"{inner};created={created};expires={expires}{nonce_text};"
+            f'keyid="{self._keyid}";alg="{ED25519_ALG}"'
         )
-        return InnerList(items, params, text)
+        return InnerList(list(items), params, text, idents)
 
     def _sign(
         self,
         message: HttpRequest | HttpResponse,
-        components: list[str | Item],
+        components: list[str],
         *,
         nonce: bool,
         digest: bool = True,
@@ -161,8 +184,9 @@ class MessageSigner:
                 components += [c for c in _OPTIONAL_COVERED if c in message.headers]
             elif "traceparent" in message.headers:
                 components.append("traceparent")
+        covered = self._covered(tuple(components), nonce=nonce)
         sig_input, signature = sign_covered(
-            message, key=self.key, covered=self._covered(components, nonce=nonce), label=self.label
+            message, key=self.key, covered=covered, label=self.label
         )
         added["signature-input"] = sig_input
         added["signature"] = signature
@@ -184,13 +208,11 @@ class MessageSigner:
         bound to ``response.request`` (MSG-005); without it, it answers an unsigned request
         (MSG-009). ``stream=True`` signs only the head of a streamed response (MSG-010).
         """
-        components: list[str | Item] = list(
-            REQUIRED_STREAM_COMPONENTS if stream else REQUIRED_RESPONSE_COMPONENTS
-        )
+        components = list(REQUIRED_STREAM_COMPONENTS if stream else REQUIRED_RESPONSE_COMPONENTS)
         if request_label is not None:
             if response.request is None or "signature" not in response.request.headers:
                 raise ValueError("a bound response needs response.request, a signed request")
-            components.append(_binding(request_label))
+            components.append(_binding_id(request_label))
         return self._sign(response, components, nonce=False, digest=not stream)
 
     def sign_reply(self, response: HttpResponse, *, stream: bool = False) -> dict[str, str]:

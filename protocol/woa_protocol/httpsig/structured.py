@@ -54,12 +54,14 @@ class InnerList:
     """A parenthesised list of items, with parameters.
 
     ``text`` may hold the list's canonical serialisation when the parser has proven the
-    input already was canonical, so it need not be serialised again.
+    input already was canonical, so it need not be serialised again; ``idents`` may hold
+    each item's serialisation likewise.
     """
 
     items: list[Item]
     params: dict[str, BareItem] = field(default_factory=dict)
     text: str | None = field(default=None, compare=False)
+    idents: tuple[str, ...] | None = field(default=None, compare=False)
 
 
 _KEY = re.compile(r"[a-z*][a-z0-9_\-.*]*")

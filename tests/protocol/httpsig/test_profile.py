@@ -340,6 +340,26 @@ def test_response_is_bound_to_its_request() -> None:
 
 
 @pytest.mark.req("MSG-005")
+@pytest.mark.parametrize("label", ["woa", "sig-b21", "x*.y"])
+def test_one_signer_binds_to_any_request_label_with_canonical_text(label: str) -> None:
+    # the signer caches each covered list it writes; every label gets its own, correctly
+    signer = MessageSigner(KEY2, clock=Clock(NOW + 1))
+    for _ in range(2):
+        request = signed_request()
+        request.headers["signature-input"] = request.headers["signature-input"].replace(
+            "woa=", f"{label}=", 1
+        )
+        request.headers["signature"] = request.headers["signature"].replace("woa=", f"{label}=")
+        response = response_for(request)
+        signer.sign_response(response, label)
+        parsed = parse_signatures(response.headers)["woa"]
+        general = serialize_inner_list(InnerList(parsed.covered.items, parsed.covered.params))
+        assert response.headers["signature-input"] == f"woa={general}"
+        assert f'"signature";req;key="{label}"' in parsed.component_ids
+        assert verifier().verify_response(response, label).did == KEY2.did
+
+
+@pytest.mark.req("MSG-005")
 def test_response_bound_to_another_request_fails() -> None:
     request = signed_request()
     response = response_for(request)

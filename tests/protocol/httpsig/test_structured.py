@@ -241,6 +241,7 @@ def test_fast_signature_input_parse_equals_general_parse(
     fast_inner = fast[label]
     assert isinstance(fast_inner, InnerList)
     assert fast_inner.text == serialize_inner_list(InnerList(inner.items, inner.params))
+    assert fast_inner.idents == tuple(serialize_item(item) for item in inner.items)
 
 
 @settings(max_examples=300, deadline=None)
@@ -253,6 +254,7 @@ def test_fast_signature_input_parse_never_disagrees_with_the_general_parser(text
     (inner,) = fast.values()
     assert isinstance(inner, InnerList)
     assert inner.text == serialize_inner_list(InnerList(inner.items, inner.params))
+    assert inner.idents == tuple(serialize_item(item) for item in inner.items)
 
 
 def test_fast_parses_of_the_same_components_do_not_share_a_list() -> None:
