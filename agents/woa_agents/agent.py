@@ -295,15 +295,27 @@ class Agent:
     def run(
         self, host: str = "127.0.0.1", port: int = 8000, *, registry_url: str | None = None
     ) -> None:
-        """Serve until interrupted (Ctrl-C deregisters cleanly)."""
+        """Serve until interrupted (Ctrl-C deregisters cleanly), on uvloop when installed."""
 
         async def main() -> None:
             async with self.running(host, port, registry_url=registry_url) as agent:
                 print(f"{self.name} ({self.did}) serving at {agent.url}")
                 await agent.wait()
 
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(main())
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            asyncio.Runner(loop_factory=_loop_factory()) as runner,
+        ):
+            runner.run(main())
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """Return uvloop's loop factory where it is installed (uvicorn[standard]), else None."""
+    try:
+        import uvloop
+    except ImportError:  # e.g. on Windows, where uvicorn[standard] leaves it out
+        return None
+    return uvloop.new_event_loop
 
 
 class RunningAgent:

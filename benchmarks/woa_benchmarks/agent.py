@@ -1,7 +1,9 @@
 """Signed skill calls against an unsigned FastAPI endpoint and an a2a-sdk agent (same run).
 
 Three servers run side by side, each in its own process (one uvicorn worker, the same
-server settings and HTTP parser for all three) on 127.0.0.1:
+server settings, event loop and HTTP parser for all three) on 127.0.0.1. By default they
+run as the project installs uvicorn (``uvicorn[standard]``): uvloop and httptools; the
+pure-Python asyncio loop and h11 parser can be chosen instead:
 
 * ``bare``: a FastAPI app with one unsigned ``POST /echo`` that returns its JSON body;
 * ``a2a``: an a2a-sdk 1.3 hello-world agent (``DefaultRequestHandler``, in-memory task
@@ -53,9 +55,12 @@ __all__ = ["AgentBenchResult", "LoadResult", "PathResult", "run"]
 
 GOAL_VS_BARE = 0.5
 GOAL_VS_A2A = 5.0
-HTTP_PARSERS = ("h11", "httptools")
-"""uvicorn's HTTP implementations: h11 (pure Python, what ``uvicorn`` installs) or
-httptools (C, installed by ``uvicorn[standard]``)."""
+HTTP_PARSERS = ("httptools", "h11")
+"""uvicorn's HTTP implementations: httptools (C, installed by ``uvicorn[standard]``, the
+default) or h11 (pure Python, all that plain ``uvicorn`` has)."""
+EVENT_LOOPS = ("uvloop", "asyncio")
+"""uvicorn's event loops: uvloop (installed by ``uvicorn[standard]``, the default) or the
+standard library's asyncio."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class AgentBenchResult:
     woa: PathResult
     concurrency: int
     http: str
+    loop: str
     client_sign: float
     """Seconds the caller spends building and signing one signed call."""
     client_check: float
@@ -158,7 +164,7 @@ def _woa_app(url: str) -> Any:
     return agent.app(url)
 
 
-def _serve(kind: str, port: int, http: str) -> None:
+def _serve(kind: str, port: int, http: str, loop: str) -> None:
     import uvicorn
 
     url = f"http://127.0.0.1:{port}/"
@@ -173,6 +179,7 @@ def _serve(kind: str, port: int, http: str) -> None:
         host="127.0.0.1",
         port=port,
         http=http,  # checked against HTTP_PARSERS by run()
+        loop=loop,  # checked against EVENT_LOOPS by run()
         log_level="warning",
         access_log=False,
         server_header=False,
@@ -187,10 +194,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(kind: str, http: str) -> tuple[subprocess.Popen[bytes], str]:
+def _start(kind: str, http: str, loop: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "woa_benchmarks.agent", kind, str(port), http],
+        [sys.executable, "-m", "woa_benchmarks.agent", kind, str(port), http, loop],
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     return proc, f"http://127.0.0.1:{port}/"
@@ -399,8 +406,10 @@ async def _paths(procs: dict[str, tuple[subprocess.Popen[bytes], str]]) -> dict[
     }
 
 
-async def _measure(requests: int, rounds: int, concurrency: int, http: str) -> AgentBenchResult:
-    procs = {kind: _start(kind, http) for kind in ("bare", "a2a", "woa")}
+async def _measure(
+    requests: int, rounds: int, concurrency: int, http: str, loop: str
+) -> AgentBenchResult:
+    procs = {kind: _start(kind, http, loop) for kind in ("bare", "a2a", "woa")}
     try:
         await _wait_up(*procs["bare"], "docs")
         await _wait_up(*procs["a2a"], ".well-known/agent-card.json")
@@ -426,6 +435,7 @@ async def _measure(requests: int, rounds: int, concurrency: int, http: str) -> A
             woa=measured["woa"],
             concurrency=concurrency,
             http=http,
+            loop=loop,
             client_sign=statistics.median(woa.build_seconds[1:]),
             client_check=statistics.median(woa.check_seconds[1:]),
         )
@@ -440,15 +450,21 @@ async def _measure(requests: int, rounds: int, concurrency: int, http: str) -> A
 
 
 def run(
-    requests: int = 2000, rounds: int = 3, concurrency: int = 16, http: str = "h11"
+    requests: int = 2000,
+    rounds: int = 3,
+    concurrency: int = 16,
+    http: str = "httptools",
+    loop: str = "uvloop",
 ) -> AgentBenchResult:
     """Start the three servers, load them in interleaved rounds, return medians."""
     if http not in HTTP_PARSERS:
         raise ValueError(f"http must be one of {HTTP_PARSERS}, not {http!r}")
+    if loop not in EVENT_LOOPS:
+        raise ValueError(f"loop must be one of {EVENT_LOOPS}, not {loop!r}")
     if requests < 1 or rounds < 1 or concurrency < 1:
         raise ValueError("requests, rounds and concurrency must be positive")
-    return asyncio.run(_measure(requests, rounds, concurrency, http))
+    return asyncio.run(_measure(requests, rounds, concurrency, http, loop))
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    _serve(sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4])

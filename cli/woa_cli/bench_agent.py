@@ -16,9 +16,14 @@ def agent(
     rounds: int = typer.Option(3, min=1, help="Interleaved rounds; medians are reported."),
     concurrency: int = typer.Option(16, min=1, help="Concurrent client connections."),
     http: str = typer.Option(
-        "h11",
-        help="uvicorn's HTTP parser for all three servers: h11 (pure Python, what the"
-        " project installs) or httptools (C; pip install 'uvicorn[standard]').",
+        "httptools",
+        help="uvicorn's HTTP parser for all three servers: httptools (C, what the project"
+        " installs) or h11 (pure Python, plain uvicorn's only one).",
+    ),
+    loop: str = typer.Option(
+        "uvloop",
+        help="uvicorn's event loop for all three servers: uvloop (what the project"
+        " installs) or asyncio (the standard library's).",
     ),
 ) -> None:
     """Signed typed skill calls vs (a) unsigned FastAPI POST and (b) a2a-sdk SendMessage."""
@@ -26,13 +31,18 @@ def agent(
 
     if http not in bench.HTTP_PARSERS:
         fail(f"--http must be one of {', '.join(bench.HTTP_PARSERS)}, not {http!r}")
+    if loop not in bench.EVENT_LOOPS:
+        fail(f"--loop must be one of {', '.join(bench.EVENT_LOOPS)}, not {loop!r}")
     with (
         bench_failures("agent"),
         console.status("measuring (three servers, interleaved rounds)..."),
     ):
-        result = bench.run(requests=requests, rounds=rounds, concurrency=concurrency, http=http)
+        result = bench.run(
+            requests=requests, rounds=rounds, concurrency=concurrency, http=http, loop=loop
+        )
     table = Table(
-        title=f"agent: {result.concurrency} connections, uvicorn with {result.http}, "
+        title=f"agent: {result.concurrency} connections, uvicorn with {result.http} on "
+        f"{result.loop}, "
         f"medians of {rounds} rounds"
     )
     for column in ("path", "req/s", "p50 ms", "p99 ms", "server CPU µs/req"):

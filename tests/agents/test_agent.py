@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
 import pytest
 from pydantic import BaseModel
 
-from woa_agents import Agent
+from woa_agents import Agent, AgentClient
 from woa_protocol import verify_card
 from woa_protocol.models import AgentCard, ModelFamily, read_extension
 
@@ -95,3 +102,55 @@ def test_a_handler_that_takes_a_context_is_never_called_without_one() -> None:
     assert not plain.wants_context
     coro = plain.invoke(EchoIn(text="x"), None)
     coro.close()
+
+
+_SERVE = """
+import asyncio, sys
+from pydantic import BaseModel
+from woa_agents import Agent
+
+class Text(BaseModel):
+    text: str
+
+agent = Agent("loop-probe", "Says which event loop serves it.")
+
+@agent.skill(family="classical")
+async def loop(request: Text) -> Text:
+    return Text(text=type(asyncio.get_running_loop()).__module__)
+
+agent.run(port=int(sys.argv[1]))
+"""
+
+
+class Text(BaseModel):
+    text: str
+
+
+def test_run_serves_on_uvloop_until_interrupted(tmp_path: Path) -> None:
+    import uvloop
+
+    from woa_agents.agent import _loop_factory
+    from woa_protocol import SigningKey
+
+    from .test_e2e import free_port
+
+    assert _loop_factory() is uvloop.new_event_loop
+    script = tmp_path / "serve.py"
+    script.write_text(_SERVE, encoding="utf-8")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(port)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert "serving at" in proc.stdout.readline()
+
+        async def call() -> Any:
+            async with AgentClient(SigningKey.generate()) as client:
+                url = f"http://127.0.0.1:{port}/"
+                return await client.call("loop", Text(text=""), Text, agent=url)
+
+        assert asyncio.run(call()).text == "uvloop"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0

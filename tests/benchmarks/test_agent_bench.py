@@ -12,13 +12,14 @@ from woa_benchmarks import agent as bench
 from woa_cli.main import app
 
 
-def test_agent_benchmark_smoke() -> None:
-    result = bench.run(requests=30, rounds=2, concurrency=2)
+@pytest.mark.parametrize(("http", "loop"), [("httptools", "uvloop"), ("h11", "asyncio")])
+def test_agent_benchmark_smoke(http: str, loop: str) -> None:
+    result = bench.run(requests=30, rounds=2, concurrency=2, http=http, loop=loop)
     for path in (result.bare, result.a2a, result.woa):
         assert path.load.requests == 30
         assert path.load.p99 >= path.load.p50 > 0
         assert path.server_cpu > 0
-    assert result.http == "h11"
+    assert (result.http, result.loop) == (http, loop)
     assert result.client_sign > 0
     assert result.client_check > 0
     assert result.vs_bare == result.woa.load.throughput / result.bare.load.throughput
@@ -46,6 +47,8 @@ def test_a_wrong_answer_fails_the_benchmark(monkeypatch: pytest.MonkeyPatch) -> 
 def test_run_refuses_bad_arguments() -> None:
     with pytest.raises(ValueError, match="http"):
         bench.run(http="quic")
+    with pytest.raises(ValueError, match="loop"):
+        bench.run(loop="trio")
     with pytest.raises(ValueError, match="positive"):
         bench.run(requests=0)
 
