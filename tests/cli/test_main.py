@@ -56,3 +56,4 @@ def test_bench_protocol_prints_a_ratio() -> None:
     result = runner.invoke(app, ["bench", "protocol", "--iterations", "50", "--rounds", "1"])
     assert result.exit_code == 0, result.output
     assert "signed/raw ratio" in result.output
+    assert "OpenSSL" in result.output  # the reference baseline is shown beside the real one
