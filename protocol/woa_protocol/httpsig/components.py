@@ -186,7 +186,7 @@ def signature_base(
             raise SignatureBaseError(f"component {ident} contains a newline")
         values[ident] = value
         lines.append(f"{ident}: {value}")
-    params_text = _serialize_inner_list(covered, list(idents))
+    params_text = _serialize_inner_list(covered, idents)
     lines.append(f'"@signature-params": {params_text}')
     text = "\n".join(lines)
     if not text.isascii():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -261,7 +262,7 @@ def serialize_item(item: Item) -> str:
     return _serialize_bare(value) + _serialize_params(item.params)
 
 
-def serialize_inner_list(inner: InnerList, item_texts: list[str] | None = None) -> str:
+def serialize_inner_list(inner: InnerList, item_texts: Sequence[str] | None = None) -> str:
     """Serialise an inner list with its parameters (``item_texts``: items already serialised)."""
     if inner.text is not None:
         return inner.text
