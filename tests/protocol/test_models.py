@@ -81,6 +81,10 @@ def test_timestamps_are_utc_with_z_and_must_carry_a_zone() -> None:
     )
     assert parsed.timestamp == datetime(2026, 1, 1, tzinfo=UTC)
     assert format_timestamp(datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)) == "2026-05-06T07:08:09.000Z"
+    assert format_timestamp(datetime(2026, 1, 1, 2, 0, 0, 123987, plus_two)) == (
+        "2026-01-01T00:00:00.123Z"
+    )
+    assert parsed.to_json_dict()["timestamp"] == "2026-01-01T00:00:00.000Z"
     with pytest.raises(ValidationError, match="time zone"):
         TaskStatus.model_validate(
             {"state": "TASK_STATE_WORKING", "timestamp": "2026-01-01T02:00:00"}

@@ -43,7 +43,9 @@ def _to_utc(value: datetime) -> datetime:
 
 def format_timestamp(value: datetime) -> str:
     """Format as RFC 3339 UTC with millisecond precision and a ``Z`` suffix."""
-    return _to_utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if value.tzinfo is not UTC:  # models hold UTC already: skip the conversion (hot path)
+        value = _to_utc(value)
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 UtcTimestamp = Annotated[
