@@ -4,7 +4,8 @@ One method per A2A operation. Each takes the already parsed ``params`` object an
 :class:`CallInfo` of the verified caller, and returns the JSON-RPC ``result`` or, for the
 streaming operations, an async iterator of stream results: JSON values, in which A2A
 models may stand for their wire form (the route writes them with ``pydantic_core.to_json``
-in one pass, ``by_alias`` and without ``None`` members). Failures raise
+in one pass, ``by_alias`` and without ``None`` members), or a :class:`RawJson` already
+written (a finished task, as its store got it). Failures raise
 :class:`~woa_agents.errors.RpcError` with A2A's codes. The JSON-RPC route
 (:mod:`.routes`) is built from this class and knows nothing of skills or tasks.
 """
@@ -24,7 +25,7 @@ from ..skills import Skill
 from ..tasks import TaskRunner, TaskStore, is_terminal
 from ..tracing import TraceContext
 
-__all__ = ["SKILL_METADATA_KEY", "A2ARequestHandler", "CallInfo"]
+__all__ = ["SKILL_METADATA_KEY", "A2ARequestHandler", "CallInfo", "RawJson"]
 
 SKILL_METADATA_KEY = "woa.skill"
 """Message metadata key naming the skill a typed call invokes (spec AGT-002)."""
@@ -40,6 +41,10 @@ _SETTLED = frozenset(
         TaskState.AUTH_REQUIRED,
     }
 )
+
+
+class RawJson(bytes):
+    """A result already written as JSON text: the route sends these bytes as they are."""
 
 
 @dataclass(frozen=True)
@@ -209,12 +214,16 @@ class A2ARequestHandler:
         )
         return task, config
 
-    async def send_message(self, params: Any, call: CallInfo) -> dict[str, Any]:
+    async def send_message(self, params: Any, call: CallInfo) -> dict[str, Any] | RawJson:
         """SendMessage: run the skill; answer when it settles (or at once if asked)."""
         task, config = await self._begin(params, call, blocking=True)
         if not config.get("returnImmediately") and task.status.state not in _SETTLED:
             task = await self.runner.wait(task.id)
-        return {"task": _task_view(task, config.get("historyLength"))}
+        view = _task_view(task, config.get("historyLength"))
+        wire = self.runner.settled_json(task.id)  # the ended task as its store got it
+        if wire is not None and view is task:
+            return RawJson(b'{"task":' + wire + b"}")
+        return {"task": view}
 
     async def send_streaming_message(
         self, params: Any, call: CallInfo

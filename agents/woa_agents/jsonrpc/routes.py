@@ -24,7 +24,7 @@ from woa_protocol.httpsig import decode_headers
 from ..errors import JsonRpcCode, RpcError
 from ..signing import RequestVerifier
 from ..tracing import TraceContext
-from .handler import A2ARequestHandler, CallInfo
+from .handler import A2ARequestHandler, CallInfo, RawJson
 
 __all__ = ["JsonRpcEndpoint", "METHODS"]
 
@@ -60,6 +60,13 @@ class _ClientGoneError(Exception):
 def _to_json(value: Any) -> bytes:
     """Write a result: JSON values and A2A models (in their wire form), in one pass."""
     return pydantic_core.to_json(value, by_alias=True, exclude_none=True)
+
+
+def _result_json(request_id: Any, result: Any) -> bytes:
+    """The JSON-RPC success response; a :class:`RawJson` result is copied in as it is."""
+    if isinstance(result, RawJson):  # same bytes as _to_json would write for the envelope
+        return b'{"jsonrpc":"2.0","id":' + _to_json(request_id) + b',"result":' + result + b"}"
+    return _to_json({"jsonrpc": "2.0", "id": request_id, "result": result})
 
 
 class _Answer:
@@ -209,13 +216,13 @@ class JsonRpcEndpoint:
             return self._json(
                 http_request,
                 200,
-                {"jsonrpc": "2.0", "id": request_id, "result": result},
+                _result_json(request_id, result),
                 verified.label if verified else None,
             )
         except RpcError as exc:
             outcome = exc.reason
             error = {"jsonrpc": "2.0", "id": request_id, "error": exc.to_error()}
-            return self._json(http_request, exc.http_status, error)
+            return self._json(http_request, exc.http_status, _to_json(error))
         except Exception as exc:  # the agent keeps serving whatever a handler does
             log.exception("internal error in %s", method)
             outcome = "INTERNAL_ERROR"
@@ -223,7 +230,7 @@ class JsonRpcEndpoint:
             return self._json(
                 http_request,
                 200,
-                {"jsonrpc": "2.0", "id": request_id, "error": internal.to_error()},
+                _to_json({"jsonrpc": "2.0", "id": request_id, "error": internal.to_error()}),
             )
         finally:
             if self._observe is not None:
@@ -260,10 +267,9 @@ class JsonRpcEndpoint:
         self,
         request: HttpRequest,
         status: int,
-        payload: dict[str, Any],
+        body: bytes,
         label: str | None = None,
     ) -> Answer:
-        body = _to_json(payload)
         response = HttpResponse(
             status, {"content-type": _JSON}, body, request=request, normalized=True
         )

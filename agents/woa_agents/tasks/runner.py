@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pydantic_core
 from pydantic import BaseModel, ValidationError
 
 from woa_protocol.models import Artifact, Message, Part, Role, Task, TaskState, TaskStatus
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 RESULT_ARTIFACT_ID = "result"
 """``artifactId`` of the artifact carrying a skill's output (spec AGT-004)."""
 _INTERRUPTED = frozenset({TaskState.INPUT_REQUIRED, TaskState.AUTH_REQUIRED})
+_SETTLED_JSON_KEPT = 256
 
 
 def _new_id() -> str:
@@ -71,6 +73,7 @@ class TaskRunner:
     def __init__(self, store: TaskStore) -> None:
         self.store = store
         self._runs: dict[str, _Run] = {}
+        self._settled_json: dict[str, bytes] = {}
 
     # -- starting and resuming -----------------------------------------------------------
 
@@ -150,6 +153,15 @@ class TaskRunner:
             return stored.task
         await run.settled.wait()
         return run.task
+
+    def settled_json(self, task_id: str) -> bytes | None:
+        """Take the JSON of a task that ended here: the bytes its store got, or None.
+
+        Kept for the last few tasks that reached a terminal state, so that the answer
+        that reports one writes the bytes already written for the store; each is handed
+        out once.
+        """
+        return self._settled_json.pop(task_id, None)
 
     def subscribe(self, task_id: str) -> asyncio.Queue[dict[str, Any] | None] | None:
         """Return a queue of the task's future events (None ends it), or None if not live."""
@@ -278,7 +290,15 @@ class TaskRunner:
     async def _set_state(self, run: _Run, state: TaskState, message: Message | None = None) -> None:
         check_transition(run.task.status.state, state)
         run.task.status = _status(state, message)
-        await self.store.save(run.task, run.owner)
+        if is_terminal(state):  # serialised once, for the store and for the answer
+            wire = pydantic_core.to_json(run.task, by_alias=True, exclude_none=True)
+            await self.store.save_settled(run.task, run.owner, wire)
+            kept = self._settled_json
+            kept[run.task.id] = wire
+            if len(kept) > _SETTLED_JSON_KEPT:  # nobody took the oldest: drop it
+                del kept[next(iter(kept))]
+        else:
+            await self.store.save(run.task, run.owner)
         if run.subscribers:  # events are built only when someone listens
             self._publish(
                 run,

@@ -9,7 +9,7 @@ import aiosqlite
 
 from woa_protocol.models import Task, TaskState
 
-from .store import StoredTask, TaskPage, TaskStore, _offset
+from .store import StoredTask, TaskPage, TaskStore, _offset, _overrides_save
 
 __all__ = ["SqliteTaskStore"]
 
@@ -63,6 +63,16 @@ class SqliteTaskStore(TaskStore):
 
     async def save(self, task: Task, owner: str | None) -> None:
         """Insert or replace the task; the first owner is kept."""
+        await self._put(task, owner, task.model_dump_json(by_alias=True, exclude_none=True))
+
+    async def save_settled(self, task: Task, owner: str | None, wire: bytes) -> None:
+        """Store the finished task's JSON as given (no second serialisation)."""
+        if _overrides_save(self, SqliteTaskStore):
+            await self.save(task, owner)
+        else:
+            await self._put(task, owner, wire.decode())
+
+    async def _put(self, task: Task, owner: str | None, body: str) -> None:
         db = self._conn()
         await db.execute(
             "INSERT INTO woa_tasks (id, owner, context_id, state, updated, body) "
@@ -74,7 +84,7 @@ class SqliteTaskStore(TaskStore):
                 task.context_id,
                 task.status.state.value,
                 time.time(),
-                task.model_dump_json(by_alias=True, exclude_none=True),
+                body,
             ),
         )
         await db.commit()

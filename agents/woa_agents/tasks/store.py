@@ -66,11 +66,26 @@ class TaskStore(abc.ABC):
     ) -> TaskPage:
         """Return the owner's tasks, newest first; raises ValueError on a bad page token."""
 
+    async def save_settled(self, task: Task, owner: str | None, wire: bytes) -> None:
+        """Save a task that has just reached a terminal state, given its JSON.
+
+        ``wire`` is ``task`` as the JSON binding writes it (camelCase members, none null),
+        the bytes the agent also answers with: a store that keeps JSON can keep them rather
+        than serialise the task again. The default calls :meth:`save`, and so do the stores
+        here when a subclass overrides their ``save``: whatever it adds sees every write.
+        """
+        await self.save(task, owner)
+
     async def open(self) -> None:  # noqa: B027 - optional hook
         """Prepare the store (create tables, ...); the default does nothing."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources; the default does nothing."""
+
+
+def _overrides_save(store: TaskStore, base: type[TaskStore]) -> bool:
+    """True when ``store``'s class replaces ``base.save`` (then ``save_settled`` must call it)."""
+    return type(store).save is not base.save
 
 
 _Entry = tuple[str | None, str, str, Task | bytes]
@@ -99,15 +114,24 @@ class InMemoryTaskStore(TaskStore):
 
     async def save(self, task: Task, owner: str | None) -> None:
         """Insert or replace the task (the first owner is kept); evict old finished tasks."""
+        finished = task.status.state in TERMINAL_TASK_STATES
+        kept = pydantic_core.to_json(task, by_alias=True, exclude_none=True) if finished else task
+        self._put(task, owner, kept)
+
+    async def save_settled(self, task: Task, owner: str | None, wire: bytes) -> None:
+        """Keep the finished task as the JSON given (no second serialisation)."""
+        if _overrides_save(self, InMemoryTaskStore):
+            await self.save(task, owner)
+        else:
+            self._put(task, owner, wire)
+
+    def _put(self, task: Task, owner: str | None, kept: Task | bytes) -> None:
         existing = self._tasks.pop(task.id, None)
-        state = task.status.state
         self._tasks[task.id] = (
             existing[0] if existing else owner,
             task.context_id,
-            state.value,
-            pydantic_core.to_json(task, by_alias=True, exclude_none=True)
-            if state in TERMINAL_TASK_STATES
-            else task,
+            task.status.state.value,
+            kept,
         )
         if len(self._tasks) > self.max_tasks:
             self._evict()

@@ -146,3 +146,55 @@ async def test_memory_store_returns_finished_tasks_as_copies_in_wire_form() -> N
     again = await store.get("t1")
     assert again is not None
     assert again.task.status.state is TaskState.COMPLETED
+
+
+async def test_save_settled_keeps_the_json_given(store: TaskStore) -> None:
+    done = task(1)
+    await store.save(task(1, TaskState.WORKING), "did:key:a")
+    wire = done.model_dump_json(by_alias=True, exclude_none=True).encode()
+    await store.save_settled(done, "did:key:b", wire)
+    stored = await store.get("t1")
+    assert stored is not None
+    assert stored.owner == "did:key:a"
+    assert stored.task == done
+    assert (await store.list("did:key:a", state=TaskState.COMPLETED)).total_size == 1
+
+
+async def test_save_settled_defaults_to_save_for_a_store_without_it() -> None:
+    class Recording(InMemoryTaskStore):
+        saved: list[Task]
+
+        async def save(self, task: Task, owner: str | None) -> None:
+            self.saved = [*getattr(self, "saved", []), task]
+            await super().save(task, owner)
+
+        save_settled = TaskStore.save_settled  # what a store written before the hook has
+
+    store = Recording()
+    done = task(1)
+    await store.save_settled(done, "a", b"ignored by the default")
+    assert store.saved == [done]
+    stored = await store.get("t1")
+    assert stored is not None
+    assert stored.task == done
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+async def test_a_subclass_that_extends_save_sees_settled_saves(kind: str, tmp_path: Path) -> None:
+    base: type[TaskStore] = InMemoryTaskStore if kind == "memory" else SqliteTaskStore
+    seen: list[TaskState] = []
+
+    class Audited(base):  # type: ignore[valid-type,misc]
+        async def save(self, task: Task, owner: str | None) -> None:
+            seen.append(task.status.state)
+            await super().save(task, owner)
+
+    store: TaskStore = Audited() if kind == "memory" else Audited(tmp_path / "t.db")
+    await store.open()
+    done = task(1)
+    await store.save_settled(done, "a", done.model_dump_json(by_alias=True).encode())
+    assert seen == [TaskState.COMPLETED]
+    stored = await store.get("t1")
+    assert stored is not None
+    assert stored.task == done
+    await store.close()
