@@ -12,9 +12,10 @@ dependency than the format needs.
 from __future__ import annotations
 
 import re
-import secrets
 from contextvars import ContextVar
 from typing import NamedTuple
+
+from woa_protocol.ids import random_hex
 
 __all__ = ["TraceContext", "current_trace", "outgoing_trace"]
 
@@ -36,7 +37,7 @@ class TraceContext(NamedTuple):
     @classmethod
     def new(cls) -> TraceContext:
         """Start a new trace with a random root span."""
-        return cls(secrets.token_hex(16), secrets.token_hex(8))
+        return cls(random_hex(16), random_hex(8))
 
     @classmethod
     def parse(cls, header: str | None) -> TraceContext | None:
@@ -53,7 +54,7 @@ class TraceContext(NamedTuple):
 
     def child(self) -> TraceContext:
         """Return a new span in the same trace whose parent is this span."""
-        return TraceContext(self.trace_id, secrets.token_hex(8), self.flags, self.span_id)
+        return TraceContext(self.trace_id, random_hex(8), self.flags, self.span_id)
 
     @property
     def traceparent(self) -> str:

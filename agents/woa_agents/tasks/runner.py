@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from typing import Any
 import pydantic_core
 from pydantic import BaseModel, ValidationError
 
+from woa_protocol.ids import random_hex
 from woa_protocol.models import Artifact, Message, Part, Role, Task, TaskState, TaskStatus
 
 from ..context import InputRequired, Partial, Progress, Rejected, SkillContext
@@ -40,8 +40,8 @@ _SETTLED_JSON_KEPT = 256
 
 
 def _new_id() -> str:
-    """A random 128-bit id in hex (as ``uuid4().hex`` writes it, at a fifth of its cost)."""
-    return secrets.token_hex(16)
+    """A random 128-bit id in hex (as ``uuid4().hex`` writes it, at a tenth of its cost)."""
+    return random_hex(16)
 
 
 def _now() -> datetime:

@@ -12,7 +12,6 @@ streamed response (whose body is not known when its head is sent) signs its head
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from functools import lru_cache
 
 from ..errors import InvalidDidError, InvalidSignatureError, MissingSignatureError, WoaError
 from ..identity import SigningKey, VerifyingKey, resolve_did
+from ..ids import random_urlsafe
 from ..replay import ReplayGuard, ReplayPolicy
 from .components import HttpRequest, HttpResponse
 from .digest import content_digest, verify_content_digest
@@ -157,7 +157,7 @@ class MessageSigner:
         params: dict[str, BareItem] = {"created": created, "expires": expires}
         nonce_text = ""
         if nonce:
-            params["nonce"] = value = secrets.token_urlsafe(16)
+            params["nonce"] = value = random_urlsafe(16)
             nonce_text = f';nonce="{value}"'
         params["keyid"] = self._keyid
         params["alg"] = ED25519_ALG
