@@ -284,3 +284,15 @@ def test_published_card_schema_accepts_model_output_and_rejects_bad_cards() -> N
     part_validator = jsonschema.Draft202012Validator(part_schema)
     assert part_validator.is_valid({"text": "x"})
     assert not part_validator.is_valid({"text": "x", "url": "y"})
+
+
+@pytest.mark.req("MOD-001")
+def test_json_members_are_taken_as_parsed_and_checked_when_written() -> None:
+    import pydantic_core
+
+    data = {"vector": [0.5] * 384, "nested": [{"a": None}, "x", 1, True]}
+    part = Part.model_validate({"data": data, "metadata": {"k": data}})
+    assert part.data is data  # kept, not walked value by value and rebuilt
+    assert part.to_json_dict()["data"] == data
+    with pytest.raises(pydantic_core.PydanticSerializationError, match="unknown type"):
+        pydantic_core.to_json(Part(data=object()))

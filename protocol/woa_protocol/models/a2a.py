@@ -10,9 +10,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict, Field, JsonValue, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from .base import A2AModel, ProtoBytes, UtcTimestamp
+from .base import A2AModel, JsonValue, ProtoBytes, UtcTimestamp
 
 __all__ = [
     "AgentCapabilities",

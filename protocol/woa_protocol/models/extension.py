@@ -11,13 +11,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, JsonValue, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..errors import InvalidDidError
 from ..identity import public_bytes_from_did
 from ..validation import check_schema, validate_instance
 from .a2a import AgentCard, AgentExtension
-from .base import A2AModel
+from .base import A2AModel, JsonValue
 
 __all__ = [
     "WOA_EXTENSION_URI",
