@@ -165,6 +165,12 @@ def test_part_with_zero_or_two_content_members_is_rejected(part: dict[str, Any])
 
 
 @pytest.mark.req("MOD-002")
+def test_a_null_member_beside_the_content_does_not_count() -> None:
+    part = Part.model_validate({"text": "a", "data": None})
+    assert part.to_json_dict() == {"text": "a"}
+
+
+@pytest.mark.req("MOD-002")
 def test_raw_bytes_are_standard_base64() -> None:
     part = Part(raw=b"\xfb\xff\x00")
     assert part.to_json_dict() == {"raw": base64.b64encode(b"\xfb\xff\x00").decode()}

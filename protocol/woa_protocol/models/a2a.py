@@ -62,6 +62,7 @@ class Role(StrEnum):
 
 
 _PART_CONTENT = ("text", "raw", "url", "data")
+_PART_CONTENT_SET = frozenset(_PART_CONTENT)
 
 
 class Part(A2AModel):
@@ -84,6 +85,9 @@ class Part(A2AModel):
     @model_validator(mode="after")
     def _exactly_one_content(self) -> Part:
         given = self.__pydantic_fields_set__
+        named = _PART_CONTENT_SET.intersection(given)
+        if len(named) == 1 and getattr(self, next(iter(named))) is not None:
+            return self  # the usual part (hot path: one set operation)
         present = [
             name for name in _PART_CONTENT if name in given and getattr(self, name) is not None
         ]
