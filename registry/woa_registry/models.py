@@ -6,10 +6,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
-from pydantic import Field, JsonValue
+from pydantic import Field
 from pydantic_core import to_json
 
 from woa_protocol.models import A2AModel, ModelFamily, UtcTimestamp, format_timestamp
+from woa_protocol.models.base import JsonValue
 
 from .storage.base import AgentRecord, ChangeEvent, EventKind, SearchPage, SearchQuery
 
