@@ -23,11 +23,10 @@ _LE = (*(repr(float(bound)) for bound in LATENCY_BUCKETS), "+Inf")  # as prometh
 
 
 class _Latency:
-    __slots__ = ("buckets", "count", "total")
+    __slots__ = ("buckets", "total")
 
     def __init__(self) -> None:
         self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)  # the last one is +Inf
-        self.count = 0
         self.total = 0.0
 
 
@@ -48,7 +47,6 @@ class AgentMetrics(Collector):
         if latency is None:
             latency = self._latency[method] = _Latency()
         latency.buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        latency.count += 1
         latency.total += seconds
 
     def collect(self) -> Iterator[Metric]:

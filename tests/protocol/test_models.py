@@ -302,3 +302,12 @@ def test_json_members_are_taken_as_parsed_and_checked_when_written() -> None:
     assert part.to_json_dict()["data"] == data
     with pytest.raises(pydantic_core.PydanticSerializationError, match="unknown type"):
         pydantic_core.to_json(Part(data=object()))
+
+
+@pytest.mark.req("MOD-001")
+def test_json_bytes_are_the_wire_form() -> None:
+    import json
+
+    part = Part.model_validate({"data": {"é": [1, None]}, "mediaType": "x/y"})
+    assert json.loads(part.to_json_bytes()) == part.to_json_dict()
+    assert part.to_json_bytes() == b'{"data":{"\xc3\xa9":[1,null]},"mediaType":"x/y"}'

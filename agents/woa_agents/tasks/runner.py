@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import pydantic_core
 from pydantic import BaseModel, ValidationError
 
 from woa_protocol.ids import random_hex
@@ -291,7 +290,7 @@ class TaskRunner:
         check_transition(run.task.status.state, state)
         run.task.status = _status(state, message)
         if is_terminal(state):  # serialised once, for the store and for the answer
-            wire = pydantic_core.to_json(run.task, by_alias=True, exclude_none=True)
+            wire = run.task.to_json_bytes()
             await self.store.save_settled(run.task, run.owner, wire)
             kept = self._settled_json
             kept[run.task.id] = wire

@@ -63,7 +63,7 @@ class SqliteTaskStore(TaskStore):
 
     async def save(self, task: Task, owner: str | None) -> None:
         """Insert or replace the task; the first owner is kept."""
-        await self._put(task, owner, task.model_dump_json(by_alias=True, exclude_none=True))
+        await self._put(task, owner, task.to_json_bytes().decode())
 
     async def save_settled(self, task: Task, owner: str | None, wire: bytes) -> None:
         """Store the finished task's JSON as given (no second serialisation)."""

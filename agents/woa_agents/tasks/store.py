@@ -11,8 +11,6 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
-import pydantic_core
-
 from woa_protocol.models import TERMINAL_TASK_STATES, Task, TaskState
 
 __all__ = ["InMemoryTaskStore", "StoredTask", "TaskPage", "TaskStore"]
@@ -115,7 +113,7 @@ class InMemoryTaskStore(TaskStore):
     async def save(self, task: Task, owner: str | None) -> None:
         """Insert or replace the task (the first owner is kept); evict old finished tasks."""
         finished = task.status.state in TERMINAL_TASK_STATES
-        kept = pydantic_core.to_json(task, by_alias=True, exclude_none=True) if finished else task
+        kept = task.to_json_bytes() if finished else task
         self._put(task, owner, kept)
 
     async def save_settled(self, task: Task, owner: str | None, wire: bytes) -> None:

@@ -7,6 +7,7 @@ import binascii
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import pydantic_core
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -34,6 +35,10 @@ class A2AModel(BaseModel):
     def to_json_dict(self) -> dict[str, Any]:
         """Return the wire form: camelCase keys, absent optional fields omitted."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def to_json_bytes(self) -> bytes:
+        """Return the wire form as JSON text (the bytes :meth:`to_json_dict` would encode)."""
+        return pydantic_core.to_json(self, by_alias=True, exclude_none=True)
 
 
 def _to_utc(value: datetime) -> datetime:
