@@ -21,9 +21,10 @@ after the round: status and body for all three; for ``woa`` the response signatu
 binding to the request, the signer's DID (the one in the agent's signed card) and the
 output against the skill's output schema. A failed check fails the benchmark. What the
 client side of a signed call costs (signing; verifying and checking the answer) is timed in
-the same run and reported apart. The server's CPU time per request (from ``/proc``) is
-reported beside throughput: on a small machine, where load generator and server share the
-cores, it is the steadier figure.
+the same run and reported apart, and so is what one Ed25519 verify and one sign cost in a
+tight loop: the floor of what a signed call costs its agent. The server's CPU time per
+request (from ``/proc``) is reported beside throughput: on a small machine, where load
+generator and server share the cores, it is the steadier figure.
 """
 
 from __future__ import annotations
@@ -86,11 +87,19 @@ class AgentBenchResult:
     """Seconds the caller spends building and signing one signed call."""
     client_check: float
     """Seconds the caller spends verifying and checking one signed answer."""
+    ed25519: float
+    """Seconds one Ed25519 verify plus one sign take in a tight loop: the least a signed
+    call costs its agent (it verifies the request and signs the answer)."""
 
     @property
     def vs_bare(self) -> float:
         """Signed skill calls per second / bare FastAPI requests per second."""
         return self.woa.load.throughput / self.bare.load.throughput
+
+    @property
+    def ed25519_share(self) -> float:
+        """The agent's two Ed25519 operations / a bare FastAPI request's server CPU."""
+        return self.ed25519 / self.bare.server_cpu
 
     @property
     def vs_a2a(self) -> float:
@@ -220,6 +229,24 @@ async def _wait_up(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server at {url} did not start")
             await asyncio.sleep(0.1)
+
+
+def _ed25519_seconds(batches: int = 5, per_batch: int = 400) -> float:
+    """Median seconds of one verify + one sign of a signature base's size (tight loop)."""
+    from woa_protocol import SigningKey
+
+    key = SigningKey.generate()
+    public = key.public
+    base = b"x" * 400  # about what a signed call's signature base holds
+    signature = key.sign(base)
+    times = []
+    for _ in range(batches):
+        began = time.perf_counter()
+        for _ in range(per_batch):
+            public.verify(signature, base)
+            key.sign(base)
+        times.append((time.perf_counter() - began) / per_batch)
+    return statistics.median(times)
 
 
 def _server_cpu(pid: int) -> float:
@@ -438,6 +465,7 @@ async def _measure(
             loop=loop,
             client_sign=statistics.median(woa.build_seconds[1:]),
             client_check=statistics.median(woa.check_seconds[1:]),
+            ed25519=_ed25519_seconds(),
         )
     finally:
         for proc, _ in procs.values():

@@ -22,6 +22,8 @@ def test_agent_benchmark_smoke(http: str, loop: str) -> None:
     assert (result.http, result.loop) == (http, loop)
     assert result.client_sign > 0
     assert result.client_check > 0
+    assert result.ed25519 > 0
+    assert result.ed25519_share == result.ed25519 / result.bare.server_cpu
     assert result.vs_bare == result.woa.load.throughput / result.bare.load.throughput
 
 
