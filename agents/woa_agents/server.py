@@ -20,7 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from woa_protocol import HttpResponse, MessageSigner, canonicalize
+from woa_protocol import AmbiguousHostError, HttpResponse, MessageSigner, canonicalize
+from woa_protocol.httpsig import request_host
 
 from .jsonrpc import A2ARequestHandler, JsonRpcEndpoint
 from .metrics import AgentMetrics
@@ -51,8 +52,16 @@ class _AgentApp(Starlette):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
-            await self.endpoint(scope, receive, send)
+            await self.endpoint(scope, receive, send)  # it refuses two Host lines itself
             return
+        if scope["type"] == "http":
+            try:
+                request_host(scope.get("headers", ()))
+            except AmbiguousHostError as exc:  # RFC 9112 §3.2: 400, on every route (MSG-011)
+                body = json.dumps(exc.to_problem(str(scope.get("path", "")))).encode()
+                headers = {"content-type": "application/problem+json"}
+                await _signed(self.endpoint.signer, 400, body, headers)(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
 

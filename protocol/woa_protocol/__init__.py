@@ -7,6 +7,7 @@ from .canonical import MAX_DEPTH, MAX_SAFE_INTEGER, canonicalize, canonicalize_s
 from .cards import VerifiedSignature, card_signing_payload, sign_card, verify_card
 from .errors import (
     PROBLEM_TYPES,
+    AmbiguousHostError,
     CanonicalizationError,
     CardSignatureError,
     DigestMismatchError,
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_SAFE_INTEGER",
     "PROBLEM_TYPES",
+    "AmbiguousHostError",
     "CanonicalizationError",
     "CardSignatureError",
     "DigestMismatchError",

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 __all__ = [
     "PROBLEM_BASE",
     "PROBLEM_TYPES",
+    "AmbiguousHostError",
     "CanonicalizationError",
     "CardSignatureError",
     "DigestMismatchError",
@@ -101,6 +102,12 @@ class InvalidKeyError(WoaError, ValueError):
     """Key material cannot be parsed or is not Ed25519."""
 
     problem = register("invalid-key", 400, "Invalid key")
+
+
+class AmbiguousHostError(WoaError, ValueError):
+    """A request carries more than one ``Host`` field line (RFC 9112 §3.2; spec MSG-011)."""
+
+    problem = register("ambiguous-host", 400, "More than one Host header field")
 
 
 class CardSignatureError(WoaError):

@@ -25,6 +25,7 @@ from .metrics import MetricsMiddleware, RegistryMetrics
 from .middleware import (
     AddressRateLimitMiddleware,
     BodyLimitMiddleware,
+    HostCheckMiddleware,
     InternalErrorMiddleware,
     problem_response,
 )
@@ -97,14 +98,16 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    # Every operation may answer 422 (parameters off their schema), 429 (per-address rate)
-    # and 500, always as problem+json; FastAPI's own 422 (application/json) is replaced.
+    # Every operation may answer 400 (two Host lines, MSG-011), 422 (parameters off their
+    # schema), 429 (per-address rate) and 500, always as problem+json; FastAPI's own 422
+    # (application/json) is replaced.
     common = problem_responses(422, 429, 500)
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
             for status, response in common.items():
                 responses[str(status)] = response
+            responses.setdefault("400", problem_responses(400)[400])  # ambiguous-host at least
             if "requestBody" in operation:
                 responses.setdefault("413", problem_responses(413)[413])
     for unused in ("HTTPValidationError", "ValidationError"):
@@ -206,6 +209,7 @@ def create_app(
     # Added innermost first: Starlette wraps each new middleware around the previous ones.
     app.add_middleware(AddressRateLimitMiddleware, limiter=ctx.address_limiter)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HostCheckMiddleware)
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(

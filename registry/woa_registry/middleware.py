@@ -7,7 +7,8 @@ import logging
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from woa_protocol import WoaError
+from woa_protocol import AmbiguousHostError, WoaError
+from woa_protocol.httpsig import request_host
 
 from .limits import TokenBucketLimiter
 from .problems import PROBLEM_CONTENT_TYPE, PayloadTooLargeError, RateLimitedError
@@ -15,6 +16,7 @@ from .problems import PROBLEM_CONTENT_TYPE, PayloadTooLargeError, RateLimitedErr
 __all__ = [
     "AddressRateLimitMiddleware",
     "BodyLimitMiddleware",
+    "HostCheckMiddleware",
     "InternalErrorMiddleware",
     "problem_response",
 ]
@@ -33,6 +35,31 @@ def problem_response(error: WoaError, instance: str | None = None) -> JSONRespon
         media_type=PROBLEM_CONTENT_TYPE,
         headers=headers,
     )
+
+
+class HostCheckMiddleware:
+    """Answer 400 ``ambiguous-host`` to a request with two Host lines (RFC 9112 §3.2, MSG-011).
+
+    Such a request has no single authority: a proxy may route it by one Host while a
+    verifier rebuilds ``@target-uri`` from the other. h11 refuses it itself; httptools
+    (uvicorn's default parser) passes it on, so the registry checks every HTTP request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse an ambiguous request before any route or signature check runs."""
+        if scope["type"] in ("http", "websocket"):
+            try:
+                request_host(scope.get("headers", ()))
+            except AmbiguousHostError as exc:
+                if scope["type"] == "websocket":  # refuse the upgrade (HTTP 403 from the server)
+                    await send({"type": "websocket.close", "code": 1008, "reason": exc.detail})
+                    return
+                await problem_response(exc, scope.get("path"))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:

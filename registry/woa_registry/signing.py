@@ -30,41 +30,14 @@ from woa_protocol import (
 from woa_protocol.httpsig import (
     decode_headers,
     request_signature_label,
+    target_uri,
 )
 
 __all__ = [
     "RequestAuthenticator",
     "ResponseSigningMiddleware",
     "request_from_scope",
-    "target_uri",
 ]
-
-
-def _header_pairs(scope: Scope) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
-
-
-def target_uri(scope: Scope, public_url: str | None = None) -> str:
-    """Return the absolute request URI as the client wrote it (raw path, raw query).
-
-    With ``public_url`` (the registry behind a proxy), scheme and authority come from it;
-    otherwise from the ASGI scope's scheme and ``Host`` header.
-    """
-    raw_path: bytes = scope.get("raw_path") or scope["path"].encode("latin-1")
-    path = raw_path.split(b"?", 1)[0].decode("latin-1")
-    query = bytes(scope.get("query_string", b"")).decode("latin-1")
-    if public_url:
-        base = public_url.rstrip("/")
-    else:
-        headers = dict(_header_pairs(scope))
-        host = headers.get("host")
-        if host is None:
-            server = scope.get("server") or ("localhost", None)
-            host = str(server[0]) if server[1] is None else f"{server[0]}:{server[1]}"
-        raw_scheme = str(scope.get("scheme", "http"))
-        scheme = {"ws": "http", "wss": "https"}.get(raw_scheme, raw_scheme)
-        base = f"{scheme}://{host}"
-    return base + path + (f"?{query}" if query else "")
 
 
 def request_from_scope(scope: Scope, body: bytes, public_url: str | None = None) -> HttpRequest:
@@ -155,16 +128,16 @@ class ResponseSigningMiddleware:
         request_headers = _header_pairs_joined(scope) if signed else {}
         label = request_signature_label(request_headers) if signed else None
         if label is not None:
-            response.request = HttpRequest(
-                method=scope.get("method", "GET"),
-                url=target_uri(scope),
-                headers=request_headers,
-                normalized=True,
-            )
             try:
+                response.request = HttpRequest(
+                    method=scope.get("method", "GET"),
+                    url=target_uri(scope),
+                    headers=request_headers,
+                    normalized=True,
+                )
                 added = self.signer.sign_response(response, label)
-            except ValueError:  # the request's signature field cannot be covered: sign unbound
-                response.request = None
+            except ValueError:  # the request's signature field cannot be covered (or its
+                response.request = None  # Host is ambiguous, MSG-011): sign unbound
         if added is None:
             added = self.signer.sign_response(response)
         skip = {name.encode("latin-1") for name in added}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
-from woa_protocol import HttpResponse, MessageVerifier, verify_card
+from woa_protocol import HttpRequest, HttpResponse, MessageVerifier, verify_card
 from woa_protocol.httpsig import normalize_headers
 
 from .conftest import RawCaller, message
@@ -67,3 +69,36 @@ async def test_unknown_paths_and_methods_are_signed_problems(raw: RawCaller) -> 
     wrong = await raw.http.get("http://agent.test/")
     assert wrong.status_code == 405
     MessageVerifier().verify_response(as_message(wrong), expected_did=did)
+
+
+@pytest.mark.req("MSG-011")
+async def test_two_host_lines_are_refused_on_every_route(raw: RawCaller) -> None:
+    card = (await raw.http.get(CARD)).json()
+    did = next(e for e in card["capabilities"]["extensions"] if "woa" in e["uri"])["params"]["did"]
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 7,
+            "method": "SendMessage",
+            "params": {"message": message("echo", {"text": "x"})},
+        }
+    ).encode()
+    headers = raw.signed_headers(body)
+    two = [*headers.items(), ("host", "agent.test"), ("host", "evil.test")]
+    refused = await raw.http.post(raw.url, content=body, headers=two)
+    assert refused.status_code == 400
+    error = refused.json()["error"]
+    assert error["code"] == -32600
+    assert error["data"][0]["reason"] == "AMBIGUOUS_HOST"
+    assert error["data"][0]["metadata"]["type"] == "urn:woa:problem:ambiguous-host"
+    signed_request = HttpRequest("POST", raw.url, headers, body)
+    answer = as_message(refused)
+    answer.request = signed_request
+    MessageVerifier().verify_response(answer, expected_did=did)  # a refusal is signed too
+    problem = await raw.http.get(CARD, headers=[("host", "agent.test"), ("host", "evil.test")])
+    assert problem.status_code == 400
+    assert problem.headers["content-type"] == "application/problem+json"
+    assert problem.json()["type"] == "urn:woa:problem:ambiguous-host"
+    MessageVerifier().verify_response(as_message(problem), expected_did=did)
+    served = await raw.rpc("SendMessage", {"message": message("echo", {"text": "y"})})
+    assert served["result"]["task"]["status"]["state"] == "TASK_STATE_COMPLETED"

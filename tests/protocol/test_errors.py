@@ -24,6 +24,7 @@ from ._support import SPEC_DIR
 CORE_PROBLEM_TYPES = {
     "internal-error": 500,
     "not-canonicalizable": 422,
+    "ambiguous-host": 400,
     "invalid-did": 400,
     "invalid-key": 400,
     "invalid-card-signature": 401,

@@ -18,7 +18,6 @@ from woa_protocol import (
     SigningKey,
 )
 from woa_protocol.httpsig import parse_signatures
-from woa_registry.signing import target_uri
 
 from ._support import BASE, REGISTRY_KEY, make_card, put_agent, signed
 
@@ -96,21 +95,6 @@ def test_unbound_helper_round_trip() -> None:
     assert "expires=1700000060" in added["signature-input"]
     with pytest.raises(Exception, match="expired"):
         MessageVerifier().verify_response(message, expected_did=key.did)
-
-
-def test_target_uri_uses_raw_path_and_public_url() -> None:
-    scope = {
-        "type": "http",
-        "scheme": "http",
-        "path": "/v1/agents/a b",
-        "raw_path": b"/v1/agents/a%20b",
-        "query_string": b"x=1",
-        "headers": [(b"host", b"reg.example:8470")],
-    }
-    assert target_uri(scope) == "http://reg.example:8470/v1/agents/a%20b?x=1"
-    assert (
-        target_uri(scope, "https://public.example/") == "https://public.example/v1/agents/a%20b?x=1"
-    )
 
 
 @pytest.mark.req("REG-010")

@@ -18,8 +18,8 @@ import pydantic_core
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from woa_protocol import HttpRequest, HttpResponse, MessageSigner
-from woa_protocol.httpsig import decode_headers
+from woa_protocol import AmbiguousHostError, HttpRequest, HttpResponse, MessageSigner
+from woa_protocol.httpsig import decode_headers, target_uri
 
 from ..errors import JsonRpcCode, RpcError
 from ..signing import RequestVerifier
@@ -89,21 +89,6 @@ class _Answer:
 Answer = _Answer | StreamingResponse
 
 
-def _target_uri(scope: Scope, headers: dict[str, str], public_url: str | None) -> str:
-    """The absolute request URI as the client wrote it (what its signature covers)."""
-    path = str(scope.get("root_path", "")) + str(scope["path"])
-    query = bytes(scope.get("query_string", b"")).decode("latin-1")
-    if public_url:
-        base = public_url.rstrip("/")
-    else:
-        host = headers.get("host")
-        if host is None:
-            server = scope.get("server") or ("localhost", 80)
-            host = f"{server[0]}:{server[1]}"
-        base = f"{scope.get('scheme', 'http')}://{host}"
-    return base + path + (f"?{query}" if query else "")
-
-
 async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
     declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -168,11 +153,19 @@ class JsonRpcEndpoint:
         method = "-"
         outcome = "ok"
         headers = decode_headers(scope["headers"])
-        http_request = HttpRequest(
-            "POST", _target_uri(scope, headers, self.public_url), headers, normalized=True
-        )
+        http_request = HttpRequest("POST", "", headers, normalized=True)
         request_id: Any = None
         try:
+            try:
+                http_request.url = target_uri(scope, self.public_url)
+            except AmbiguousHostError as exc:  # no single @target-uri to verify (MSG-011)
+                raise RpcError(
+                    JsonRpcCode.INVALID_REQUEST,
+                    exc.detail,
+                    reason="AMBIGUOUS_HOST",
+                    metadata={"type": exc.problem.uri},
+                    http_status=400,
+                ) from None
             try:
                 http_request.body = await _read_body(receive, headers, self.max_body_bytes)
             except _ClientGoneError:

@@ -26,6 +26,7 @@ from .signatures import (
     parse_signatures,
     verify_signature,
 )
+from .target import request_host, target_uri
 
 __all__ = [
     "DEFAULT_LABEL",
@@ -44,9 +45,11 @@ __all__ = [
     "decode_headers",
     "normalize_headers",
     "parse_signatures",
+    "request_host",
     "request_signature_label",
     "select_signature",
     "signature_base",
+    "target_uri",
     "verify_content_digest",
     "verify_signature",
 ]
