@@ -15,7 +15,16 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-__all__ = ["parse_since", "serve_stream"]
+__all__ = ["CloseStream", "parse_since", "serve_stream"]
+
+
+class CloseStream(Exception):  # noqa: N818 - a signal to the loop, not a failure
+    """Raised by a ``send_batch`` to end the stream with a WebSocket close code and reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason[:120]  # a close frame's reason is at most 123 bytes
 
 
 def parse_since(raw: str | None) -> int | None:
@@ -38,7 +47,8 @@ async def serve_stream(
 
     ``send_batch`` sends what is available and returns True when more may be ready at once
     (a full batch); otherwise the loop awaits ``wait_for_more`` or the client's close,
-    whichever comes first. The socket must already be accepted.
+    whichever comes first. ``send_batch`` raises :class:`CloseStream` to end the stream
+    with a close code of its own. The socket must already be accepted.
     """
     closed = asyncio.Event()
 
@@ -65,6 +75,10 @@ async def serve_stream(
                     task.cancel()
             if waiter in done:
                 waiter.result()
+    except CloseStream as stop:
+        if websocket.client_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(RuntimeError):
+                await websocket.close(code=stop.code, reason=stop.reason)
     except (WebSocketDisconnect, RuntimeError):
         return  # the client went away mid-send; the finally block tidies up
     finally:

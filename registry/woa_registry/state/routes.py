@@ -21,8 +21,8 @@ from woa_protocol import WoaError
 from ..body import parse_json, parse_model, read_body
 from ..problems import InvalidRequestError
 from ..routes.openapi import problem_responses
-from ..streaming import parse_since, serve_stream
-from .acl import require_read
+from ..streaming import CloseStream, parse_since, serve_stream
+from .acl import can_read, require_read
 from .models import (
     KEY_PATTERN,
     MAX_KEY_LENGTH,
@@ -386,6 +386,14 @@ async def watch(websocket: WebSocket, ns: str) -> None:
         nonlocal position
         head = await rt.store.last_rev()
         changes = await rt.service.changes(ns, prefix, position, WATCH_BATCH)
+        # The ACL as it stands now, read after the changes: a reader the owner has removed
+        # since it connected gets none of them, and the stream ends (STATE-043).
+        current = await rt.store.get_namespace(ns)
+        if current is None or not can_read(current.acl, reader):
+            who = reader or "an unsigned caller"
+            raise CloseStream(
+                CLOSE_FORBIDDEN, f"state-forbidden: {who} may no longer read namespace {ns!r}"
+            )
         for change in changes:
             await websocket.send_text(json.dumps({"type": "change", **change.to_json()}))
             position = change.rev

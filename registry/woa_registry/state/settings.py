@@ -40,7 +40,7 @@ class StateSettings(BaseSettings):
     sweep_interval_seconds: float = Field(default=5.0, gt=0)
     """How often documents whose TTL ended become ``expire`` changes."""
     watch_poll_seconds: float = Field(default=15.0, gt=0)
-    """Longest wait of a watcher before it checks its connection again."""
+    """Longest wait of a watcher before it checks its connection and the namespace ACL again."""
 
     def limits(self) -> StateLimits:
         """The quotas as the service takes them."""

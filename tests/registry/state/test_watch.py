@@ -160,6 +160,78 @@ async def test_watch_access_control(
         task.cancel()
 
 
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in 10 s")
+
+
+async def _watch_into(client: StateClient, ready: asyncio.Event, keys: list[str]) -> None:
+    async for event in client.watch(NS, ready=ready):
+        keys.append(event.key)
+
+
+@pytest.mark.req("STATE-043")
+async def test_a_reader_removed_from_the_acl_stops_receiving_changes(
+    clients: Callable[[SigningKey | None], StateClient],
+    owner: SigningKey,
+    writer: SigningKey,
+) -> None:
+    admin = clients(owner)
+    await admin.put_namespace(NS, readers=[writer.did], public_read=True)
+    signed_ready, unsigned_ready = asyncio.Event(), asyncio.Event()
+    signed_keys: list[str] = []
+    unsigned_keys: list[str] = []
+    signed = asyncio.create_task(_watch_into(clients(writer), signed_ready, signed_keys))
+    unsigned = asyncio.create_task(_watch_into(clients(None), unsigned_ready, unsigned_keys))
+    await started(signed, signed_ready)
+    await started(unsigned, unsigned_ready)
+    await admin.put(NS, "before", 1, create=True)
+    # both have it before the ACL changes (else they may rightly never see it)
+    await _until(lambda: bool(signed_keys and unsigned_keys))
+    await admin.put_namespace(NS, readers=[writer.did])  # public reading ends
+    await admin.put(NS, "public-gone", 2, create=True)
+    with pytest.raises(StateClientError) as unsigned_end:
+        await asyncio.wait_for(unsigned, 20)
+    assert unsigned_end.value.status == 403  # closed with 4403, not reconnected
+    assert unsigned_keys == ["before"]  # nothing written after the ACL changed
+    await _until(lambda: "public-gone" in signed_keys)
+    await admin.put_namespace(NS)  # the reader is removed too
+    await admin.put(NS, "secret", 3, create=True)
+    with pytest.raises(StateClientError) as signed_end:
+        await asyncio.wait_for(signed, 20)
+    assert signed_end.value.status == 403
+    assert "may no longer read" in str(signed_end.value)
+    assert signed_keys == ["before", "public-gone"]
+
+
+@pytest.mark.req("STATE-043")
+async def test_a_revoked_watcher_is_closed_without_any_change(
+    live_server: Callable[..., LiveServer],
+    monkeypatch: pytest.MonkeyPatch,
+    owner: SigningKey,
+    writer: SigningKey,
+) -> None:
+    monkeypatch.setenv("WOA_STATE_WATCH_POLL_SECONDS", "0.2")
+    server = live_server(rate_per_address=0, rate_per_did=0)
+    async with (
+        StateClient(server.url, owner, registry_did=REGISTRY_KEY.did) as admin,
+        StateClient(server.url, writer, registry_did=REGISTRY_KEY.did) as reader,
+    ):
+        await admin.put_namespace(NS, readers=[writer.did])
+        ready = asyncio.Event()
+        keys: list[str] = []
+        task = asyncio.create_task(_watch_into(reader, ready, keys))
+        await started(task, ready)
+        await admin.put_namespace(NS)  # no document changes after this
+        with pytest.raises(StateClientError) as ended:
+            await asyncio.wait_for(task, 10)
+        assert ended.value.status == 403
+        assert keys == []
+
+
 @pytest.mark.req("STATE-042")
 async def test_watchers_on_every_replica_see_every_change(
     live_server: Callable[..., LiveServer], postgres_dsn: str, owner: SigningKey
