@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from typing import Any
 
 import pytest
@@ -64,3 +66,12 @@ def test_a_failing_benchmark_is_reported_not_aborted(monkeypatch: pytest.MonkeyP
     assert result.exit_code == 1
     assert "agent benchmark failed: IncompleteReadError" in result.output
     assert "Aborted" not in result.output
+
+
+def test_server_cpu_sees_a_few_milliseconds() -> None:
+    before = bench._server_cpu(os.getpid())
+    began = time.process_time()
+    while time.process_time() - began < 0.005:  # 5 ms of CPU: less than one clock tick
+        pass
+    spent = bench._server_cpu(os.getpid()) - before
+    assert 0.004 <= spent < 1.0
