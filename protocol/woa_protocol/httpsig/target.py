@@ -43,16 +43,11 @@ def target_uri(scope: Mapping[str, Any], public_url: str | None = None) -> str:
     otherwise from the scope's scheme and its one ``Host`` field (the server's address
     when there is none). Raises :class:`AmbiguousHostError` for two ``Host`` lines.
     """
+    raw_path = scope.get("raw_path")  # without it (some servers) only the decoded path is left
+    path = bytes(raw_path).split(b"?", 1)[0].decode("latin-1") if raw_path else str(scope["path"])
     root = str(scope.get("root_path", ""))
-    raw_path = scope.get("raw_path")
-    if raw_path:
-        path = bytes(raw_path).split(b"?", 1)[0].decode("latin-1")
-        if root and not path.startswith(root):  # a proxy took the mount prefix off
-            path = root + path
-    else:  # an ASGI server that does not pass raw_path: the decoded path is all there is
-        path = str(scope["path"])
-        if root and not path.startswith(root):
-            path = root + path
+    if root and not path.startswith(root):  # a proxy took the mount prefix off
+        path = root + path
     query = bytes(scope.get("query_string", b"")).decode("latin-1")
     host = request_host(scope.get("headers", ()))
     if public_url:
