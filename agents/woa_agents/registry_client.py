@@ -22,6 +22,7 @@ from woa_protocol.models import A2AModel, UtcTimestamp
 from .http import REGISTRY_WELL_KNOWN, PeerError, RegistryPeerClient
 
 __all__ = [
+    "FEED_CURSOR_EXPIRED",
     "FEED_POLICY_VIOLATION",
     "REGISTRY_WELL_KNOWN",
     "FeedEvent",
@@ -31,6 +32,9 @@ __all__ = [
 
 FEED_POLICY_VIOLATION = 1008
 """The close code of a change feed refusing a bad ``since`` (REG-053): not retried."""
+FEED_CURSOR_EXPIRED = 4410
+"""The close code of a change feed whose ``since`` is older than the events it keeps
+(REG-054): not retried; re-read the registry with search, then watch without ``since``."""
 
 
 class RegistryError(PeerError):
@@ -144,7 +148,8 @@ class RegistryClient(RegistryPeerClient):
         With ``reconnect`` the feed is reopened (with ``since`` = the last sequence number
         received) up to ``max_retries`` times in a row, backing off; then
         :class:`ConnectionError` is raised. A close for a bad request
-        (:data:`FEED_POLICY_VIOLATION`) is not retried.
+        (:data:`FEED_POLICY_VIOLATION`) or a ``since`` older than the events the registry
+        keeps (:data:`FEED_CURSOR_EXPIRED`) is not retried: its ``ConnectionClosed`` is raised.
         """
         failures = 0
         while True:
@@ -158,7 +163,10 @@ class RegistryClient(RegistryPeerClient):
                 if not reconnect:
                     return
             except ConnectionClosed as exc:
-                refused = exc.rcvd is not None and exc.rcvd.code == FEED_POLICY_VIOLATION
+                refused = exc.rcvd is not None and exc.rcvd.code in (
+                    FEED_POLICY_VIOLATION,
+                    FEED_CURSOR_EXPIRED,
+                )
                 if not reconnect or refused:
                     raise
             except (InvalidHandshake, OSError):

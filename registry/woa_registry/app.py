@@ -165,7 +165,11 @@ def create_app(
             await ctx.store.open()
         await state.open()
         sweeper = LeaseSweeper(
-            ctx.store, settings.sweep_interval_seconds, clock=utcnow, metrics=metrics
+            ctx.store,
+            settings.sweep_interval_seconds,
+            clock=utcnow,
+            metrics=metrics,
+            feed_retention=settings.feed_retention_seconds,
         )
         sweeper.start()
         advertiser: RegistryAdvertiser | None = None

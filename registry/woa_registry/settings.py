@@ -82,6 +82,9 @@ class RegistrySettings(BaseSettings):
 
     feed_poll_seconds: float = Field(default=15.0, gt=0)
     """Longest wait for a new event before the feed checks its connection again."""
+    feed_retention_seconds: float = Field(default=7 * 24 * 3600, ge=0)
+    """How long change-feed events are kept (REG-054); 0 keeps them for ever. A client whose
+    ``since`` is older is told to re-read the registry (close code 4410)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> RegistrySettings:

@@ -1,4 +1,7 @@
-"""The lease sweeper: removes lapsed agents every interval; each removal is a feed event."""
+"""The lease sweeper: removes lapsed agents every interval; each removal is a feed event.
+
+It also prunes change-feed events older than the retention (REG-054), at most once a minute.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .metrics import RegistryMetrics
 from .storage.base import AgentStore, ChangeEvent
 
-__all__ = ["LeaseSweeper"]
+__all__ = ["PRUNE_EVERY_SECONDS", "LeaseSweeper"]
+
+PRUNE_EVERY_SECONDS = 60.0
+"""Least time between two prunings of the change feed."""
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +32,16 @@ class LeaseSweeper:
         *,
         clock: Callable[[], datetime],
         metrics: RegistryMetrics | None = None,
+        feed_retention: float = 0.0,
     ) -> None:
         self.store = store
         self.interval = interval
         self.clock = clock
         self.metrics = metrics
+        self.feed_retention = feed_retention
+        """Seconds change-feed events are kept; 0 keeps them for ever."""
         self._task: asyncio.Task[None] | None = None
+        self._pruned_at: datetime | None = None
 
     async def sweep_once(self) -> list[ChangeEvent]:
         """Expire every lapsed lease now; return the events written."""
@@ -43,6 +53,21 @@ class LeaseSweeper:
             log.info("expired %d lease(s)", len(events))
         return events
 
+    async def prune_once(self) -> int:
+        """Delete feed events older than the retention; return how many (0 when disabled)."""
+        if self.feed_retention <= 0:
+            return 0
+        now = self.clock()
+        self._pruned_at = now
+        pruned = await self.store.prune_events(now - timedelta(seconds=self.feed_retention))
+        if pruned:
+            log.info("pruned %d change-feed event(s) older than %gs", pruned, self.feed_retention)
+        return pruned
+
+    def _prune_due(self) -> bool:
+        last = self._pruned_at
+        return last is None or (self.clock() - last).total_seconds() >= PRUNE_EVERY_SECONDS
+
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
@@ -50,6 +75,11 @@ class LeaseSweeper:
                 await self.sweep_once()
             except Exception:  # keep sweeping: a failed sweep is retried next interval
                 log.exception("lease sweep failed")
+            if self._prune_due():
+                try:
+                    await self.prune_once()
+                except Exception:  # retried at the next due time
+                    log.exception("change-feed pruning failed")
 
     def start(self) -> None:
         """Start the background task."""

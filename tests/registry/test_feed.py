@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from woa_agents import FeedEvent, RegistryClient
+from woa_agents.registry_client import FEED_CURSOR_EXPIRED
 from woa_protocol import SigningKey, verify_card
+from woa_registry.storage.base import AgentStore
 
 from ._support import LiveServer, make_card
 
@@ -123,3 +126,28 @@ async def test_client_watch_resumes_across_a_restart(live_server: Start) -> None
         await feed.aclose()
     assert before[0].did == first_key.did
     assert (after[0].did, after[0].seq) == (second_key.did, before[0].seq + 1)
+
+
+@pytest.mark.req("REG-054")
+async def test_a_since_older_than_the_kept_events_is_closed_4410(
+    live_server: Start, store: AgentStore
+) -> None:
+    server = live_server()  # on the same database file as ``store``
+    client = RegistryClient(server.url)
+    keys = [SigningKey.generate() for _ in range(3)]
+    for key in keys:
+        await RegistryClient(server.url, key).register(make_card(key))
+    first = await store.events_since(0)
+    assert [e.seq for e in first] == [1, 2, 3]  # consecutive
+    future = first[-1].at + timedelta(days=1)
+    assert await store.prune_events(future) == 2  # the newest event is always kept
+    assert [e.seq for e in await store.events_since(0)] == [3]
+    events = client.watch(since=1, reconnect=True)  # missed event 2: not retried
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(anext(events), 15)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == FEED_CURSOR_EXPIRED
+    assert closed.value.rcvd.reason.startswith("feed-cursor-expired")
+    resumed = client.watch(since=2)  # nothing missed: the newest event arrives
+    assert [e.seq for e in await _take(resumed, 1)] == [3]
+    await resumed.aclose()

@@ -48,3 +48,18 @@ async def test_background_sweeper_runs(make_app: Callable[..., FastAPI], store: 
 
         await wait_until(gone, timeout=10)
         assert (await store.events_since(0))[-1].kind is EventKind.EXPIRED
+
+
+@pytest.mark.req("REG-054")
+async def test_the_sweeper_prunes_the_feed_past_its_retention(
+    http: httpx.AsyncClient, store: AgentStore
+) -> None:
+    for _ in range(3):
+        key = SigningKey.generate()
+        assert (await put_agent(http, key, leaseSeconds=600)).status_code == 201
+    later = utcnow() + timedelta(days=8)
+    keep_all = LeaseSweeper(store, 3600, clock=lambda: later)  # retention 0: kept for ever
+    assert await keep_all.prune_once() == 0
+    week = LeaseSweeper(store, 3600, clock=lambda: later, feed_retention=7 * 24 * 3600)
+    assert await week.prune_once() == 2
+    assert [e.seq for e in await store.events_since(0)] == [3]

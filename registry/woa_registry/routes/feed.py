@@ -9,7 +9,7 @@ from fastapi import APIRouter, WebSocket
 
 from ..context import context_of
 from ..models import FeedEvent
-from ..streaming import parse_since, serve_stream
+from ..streaming import CloseStream, parse_since, serve_stream
 
 __all__ = ["FEED_BATCH", "router"]
 
@@ -20,6 +20,9 @@ FEED_BATCH = 500
 
 POLICY_VIOLATION = 1008
 """WebSocket close code for a bad ``since`` parameter (RFC 6455 §7.4.1)."""
+CURSOR_EXPIRED = 4410
+"""WebSocket close code for a ``since`` older than the events kept (REG-054): re-read the
+registry with search, then reconnect without ``since``."""
 
 
 @router.websocket("/v1/feed")
@@ -45,6 +48,12 @@ async def feed(websocket: WebSocket) -> None:
         nonlocal position
         events = await ctx.store.events_since(position, limit=FEED_BATCH)
         for event in events:
+            if event.seq != position + 1:  # numbers are consecutive: the gap was pruned
+                raise CloseStream(
+                    CURSOR_EXPIRED,
+                    f"feed-cursor-expired: events {position + 1}..{event.seq - 1} are no"
+                    " longer kept; search the registry, then reconnect without since",
+                )
             await websocket.send_text(
                 FeedEvent.of(event).model_dump_json(by_alias=True, exclude_none=True)
             )

@@ -196,6 +196,15 @@ class AgentStore(ABC):
     async def events_since(self, seq: int, limit: int = 1000) -> list[ChangeEvent]:
         """Return events with sequence number > ``seq``, in order."""
 
+    async def prune_events(self, before: datetime) -> int:
+        """Delete the oldest events written before ``before``; return how many (REG-054).
+
+        What goes is always a prefix of the sequence (up to the last event older than
+        ``before``), and the newest event is always kept, so a feed client detects what it
+        missed as a gap in the numbers. The default keeps everything.
+        """
+        return 0
+
     @abstractmethod
     async def last_seq(self) -> int:
         """Return the highest committed event sequence number (0 when none)."""

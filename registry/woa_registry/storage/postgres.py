@@ -422,6 +422,20 @@ class PostgresAgentStore(AgentStore):
         )
         return [_event(row) for row in rows]
 
+    async def prune_events(self, before: datetime) -> int:
+        """Delete the event prefix written before ``before``, keeping the newest event."""
+        cutoff = check_aware(before, "before")
+
+        async def work(conn: _Conn) -> int:
+            status = await conn.execute(
+                "DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events WHERE at < $1)"
+                " AND seq < (SELECT MAX(seq) FROM events)",
+                cutoff,
+            )
+            return int(status.split()[-1])  # "DELETE <count>"
+
+        return await self._write(work)
+
     async def last_seq(self) -> int:
         """Return the highest committed sequence number."""
         value: Any = await self._require_pool().fetchval(

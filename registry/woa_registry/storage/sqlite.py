@@ -583,6 +583,20 @@ class SqliteAgentStore(AgentStore):
             )
         )
 
+    async def prune_events(self, before: datetime) -> int:
+        """Delete the event prefix written before ``before``, keeping the newest event."""
+        micros = _to_micros(check_aware(before, "before"))
+
+        async def work(db: aiosqlite.Connection) -> int:
+            cursor = await db.execute(
+                "DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events WHERE at < ?)"
+                " AND seq < (SELECT MAX(seq) FROM events)",
+                (micros,),
+            )
+            return int(cursor.rowcount)
+
+        return await self._write(work, wakes=False)
+
     async def last_seq(self) -> int:
         """Return the highest committed sequence number."""
         rows = await self._read(lambda db: db.execute("SELECT value FROM seq_counter WHERE id = 1"))

@@ -728,3 +728,21 @@ async def test_a_closed_store_refuses_work(make_store: StoreFactory) -> None:
         await store.count()
     await store.open()
     assert await store.count() == 0
+
+
+@pytest.mark.req("REG-054")
+async def test_prune_events_drops_an_old_prefix_and_keeps_the_newest(store: AgentStore) -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    for hour in range(4):
+        await store.put(record(now=t0 + timedelta(hours=hour)))
+    events = await store.events_since(0)
+    assert [e.at for e in events] == [t0 + timedelta(hours=h) for h in range(4)]
+    assert await store.prune_events(t0 - timedelta(hours=1)) == 0
+    assert await store.prune_events(t0 + timedelta(minutes=90)) == 2
+    assert [e.seq for e in await store.events_since(0)] == [3, 4]
+    assert await store.prune_events(t0 + timedelta(days=9)) == 1  # never the newest
+    assert [e.seq for e in await store.events_since(0)] == [4]
+    assert await store.prune_events(t0 + timedelta(days=9)) == 0
+    assert await store.last_seq() == 4
+    await store.put(record(now=t0 + timedelta(hours=5)))
+    assert [e.seq for e in await store.events_since(0)] == [4, 5]  # numbering goes on
