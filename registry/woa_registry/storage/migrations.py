@@ -12,7 +12,8 @@ lists have the same length, so a version number names the same release on either
 (a step may be empty on one of them).
 
 SQLite step 2 adds the DID-ordered term index beside FTS5 (:mod:`._sqlite_terms`) and fills
-it for the agents already stored, from the FTS5 index's own terms.
+it for the agents already stored, from the FTS5 index's own terms. Step 3 indexes the
+events' times, for the change feed's retention (REG-054).
 """
 
 from __future__ import annotations
@@ -143,6 +144,11 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             END""",
         ),
     ),
+    Migration(
+        3,
+        "index on events.at: feed pruning finds its cutoff without a scan (REG-054)",
+        ("CREATE INDEX events_by_at ON events (at)",),
+    ),
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -211,4 +217,9 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
     # Nothing to change: PostgreSQL's GIN plan already walks agents in DID order. The step
     # keeps both backends' version numbers equal (SQLite step 2 is its term index).
     Migration(2, "no change (SQLite's step 2 adds its DID-ordered term index)", ()),
+    Migration(
+        3,
+        "index on events.at: feed pruning finds its cutoff without a scan (REG-054)",
+        ("CREATE INDEX events_by_at ON events (at)",),
+    ),
 )

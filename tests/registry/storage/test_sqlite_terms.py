@@ -359,7 +359,7 @@ async def test_migration_from_version_1_indexes_the_agents_already_stored(
     store = SqliteAgentStore(path)
     await store.open()
     try:
-        assert await store.schema_version() == 2
+        assert await store.schema_version() == len(SQLITE_MIGRATIONS)
         assert await store.count() == len(recs)
         assert_index_matches_fts(path)
         for rec in recs:
