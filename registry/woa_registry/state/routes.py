@@ -22,7 +22,7 @@ from ..body import parse_json, parse_model, read_body
 from ..problems import InvalidRequestError
 from ..routes.openapi import problem_responses
 from ..streaming import CloseStream, parse_since, serve_stream
-from .acl import can_read, require_read
+from .acl import require_read
 from .models import (
     KEY_PATTERN,
     MAX_KEY_LENGTH,
@@ -351,6 +351,14 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
+def _refusal(exc: WoaError) -> CloseStream:
+    """The close of a watch refused or revoked for ``exc`` (STATE-041, STATE-043)."""
+    code = {401: CLOSE_UNAUTHORIZED, 403: CLOSE_FORBIDDEN, 404: CLOSE_NOT_FOUND}.get(
+        exc.problem.status, CLOSE_BAD_REQUEST
+    )
+    return CloseStream(code, f"{exc.problem.slug}: {exc.detail}")
+
+
 @router.websocket("/{ns}/watch")
 async def watch(websocket: WebSocket, ns: str) -> None:
     """Stream the namespace's changes under ``prefix`` after ``since``, in revision order.
@@ -368,17 +376,19 @@ async def watch(websocket: WebSocket, ns: str) -> None:
     except (ValueError, WoaError) as exc:
         await websocket.close(code=CLOSE_BAD_REQUEST, reason=str(exc)[:120])
         return
-    try:
-        reader = rt.caller(websocket.scope)
+
+    async def check_access(reader: str | None) -> None:
         namespace = await rt.store.get_namespace(ns)
         if namespace is None:
             raise NamespaceNotFoundError(f"no namespace {ns!r}")
         require_read(namespace.acl, reader, ns)
+
+    try:
+        reader = rt.caller(websocket.scope)
+        await check_access(reader)
     except WoaError as exc:
-        code = {401: CLOSE_UNAUTHORIZED, 403: CLOSE_FORBIDDEN, 404: CLOSE_NOT_FOUND}.get(
-            exc.problem.status, CLOSE_BAD_REQUEST
-        )
-        await websocket.close(code=code, reason=f"{exc.problem.slug}: {exc.detail}"[:120])
+        refusal = _refusal(exc)
+        await websocket.close(code=refusal.code, reason=refusal.reason)
         return
     position = await rt.store.last_rev() if since is None else since
 
@@ -388,12 +398,10 @@ async def watch(websocket: WebSocket, ns: str) -> None:
         changes = await rt.service.changes(ns, prefix, position, WATCH_BATCH)
         # The ACL as it stands now, read after the changes: a reader the owner has removed
         # since it connected gets none of them, and the stream ends (STATE-043).
-        current = await rt.store.get_namespace(ns)
-        if current is None or not can_read(current.acl, reader):
-            who = reader or "an unsigned caller"
-            raise CloseStream(
-                CLOSE_FORBIDDEN, f"state-forbidden: {who} may no longer read namespace {ns!r}"
-            )
+        try:
+            await check_access(reader)
+        except WoaError as exc:
+            raise _refusal(exc) from None
         for change in changes:
             await websocket.send_text(json.dumps({"type": "change", **change.to_json()}))
             position = change.rev

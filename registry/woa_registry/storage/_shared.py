@@ -307,6 +307,18 @@ def skill_matches(skill: SkillEntry, query: SearchQuery) -> bool:
     )
 
 
+def prune_events_sql(cutoff: str) -> str:
+    """The DELETE of :meth:`AgentStore.prune_events` with ``cutoff`` as its placeholder.
+
+    It removes the events up to the last one older than the cutoff (a prefix of the
+    sequence) and never the newest event, on either backend.
+    """
+    # ruff S608: the text is constants and a placeholder; the cutoff value is bound.
+    last_old = f"(SELECT MAX(seq) FROM events WHERE at < {cutoff})"  # noqa: S608
+    newest = "(SELECT MAX(seq) FROM events)"
+    return f"DELETE FROM events WHERE seq <= {last_old} AND seq < {newest}"  # noqa: S608
+
+
 def check_events_args(seq: int, limit: int) -> None:
     """Check the arguments of ``events_since``."""
     for name, value in (("seq", seq), ("limit", limit)):

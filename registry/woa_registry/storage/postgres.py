@@ -43,6 +43,7 @@ from ._shared import (
     decode_skills,
     encode_record,
     page_of,
+    prune_events_sql,
     schema_skills,
     wait_for_seq,
 )
@@ -428,8 +429,7 @@ class PostgresAgentStore(AgentStore):
 
         async def work(conn: _Conn) -> int:
             status = await conn.execute(
-                "DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events WHERE at < $1)"
-                " AND seq < (SELECT MAX(seq) FROM events)",
+                prune_events_sql("$1"),
                 cutoff,
             )
             return int(status.split()[-1])  # "DELETE <count>"

@@ -57,6 +57,7 @@ from ._shared import (
     decode_skills,
     encode_record,
     page_of,
+    prune_events_sql,
     schema_skills,
     wait_for_seq,
 )
@@ -589,8 +590,7 @@ class SqliteAgentStore(AgentStore):
 
         async def work(db: aiosqlite.Connection) -> int:
             cursor = await db.execute(
-                "DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events WHERE at < ?)"
-                " AND seq < (SELECT MAX(seq) FROM events)",
+                prune_events_sql("?"),
                 (micros,),
             )
             return int(cursor.rowcount)

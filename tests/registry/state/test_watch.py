@@ -203,7 +203,8 @@ async def test_a_reader_removed_from_the_acl_stops_receiving_changes(
     with pytest.raises(StateClientError) as signed_end:
         await asyncio.wait_for(signed, 20)
     assert signed_end.value.status == 403
-    assert "may no longer read" in str(signed_end.value)
+    assert "state-forbidden" in str(signed_end.value)
+    assert writer.did in str(signed_end.value)
     assert signed_keys == ["before", "public-gone"]
 
 
