@@ -11,6 +11,7 @@ from .errors import (
     RpcError,
     SkillOutputError,
 )
+from .files import File
 from .harness import connect
 from .http import PeerError, SignedHttpClient
 from .jsonrpc import SKILL_METADATA_KEY
@@ -28,6 +29,7 @@ __all__ = [
     "AgentClient",
     "AgentIdentityError",
     "FeedEvent",
+    "File",
     "InMemoryTaskStore",
     "InputRequired",
     "JsonRpcCode",
