@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PACKAGES := protocol/woa_protocol registry/woa_registry agents/woa_agents cli/woa_cli benchmarks/woa_benchmarks
 
-.PHONY: run test lint typecheck schemas schemas-check pytest bench clean help
+.PHONY: system-deps run test lint typecheck schemas schemas-check pytest bench clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -19,12 +19,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+system-deps:  ## install the Debian packages in debian-packages.txt that are missing
+	scripts/install-system-deps
+
 venv: $(STAMP)  ## create or update the virtual environment
 
-run: $(STAMP)  ## run the main job
+run: system-deps $(STAMP)  ## run the main job
 	$(BIN)/woa run
 
-test: $(STAMP) lint typecheck schemas-check pytest  ## lint, type-check, drift-check the schemas, run the tests
+test: system-deps $(STAMP) lint typecheck schemas-check pytest  ## lint, type-check, drift-check the schemas, run the tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
