@@ -16,16 +16,18 @@ and idempotency; the card is signed (JWS over JCS) with the agent's key.
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import contextlib
+import inspect
 import socket
 import sys
+import types
 import typing
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import uvicorn
-from pydantic import BaseModel
 from starlette.applications import Starlette
 
 from woa_protocol import MessageSigner, ReplayPolicy, SigningKey, sign_card
@@ -41,6 +43,8 @@ from woa_protocol.models import (
     attach_extension,
 )
 
+from .card import clean_empty
+from .context import Partial, Progress
 from .jsonrpc import A2ARequestHandler
 from .lifecycle import RegistryLifecycle
 from .mdns import AgentAdvertiser
@@ -54,25 +58,43 @@ __all__ = ["Agent", "RunningAgent"]
 H = TypeVar("H", bound=Handler)
 
 
-def _model_of(
-    handler: Callable[..., Any], which: str, localns: dict[str, Any]
-) -> type[BaseModel] | None:
+def _annotations(
+    handler: Callable[..., Any], localns: dict[str, Any]
+) -> tuple[Any | None, Any | None]:
+    """The handler's input annotation (first parameter) and result annotation.
+
+    For an async generator (``AsyncIterator[Progress | Partial | Out]``) the result is
+    ``Out``: what is left once the progress and partial types are taken out (``Any`` when
+    nothing is: the partial chunks are the result).
+    """
     hints = getattr(handler, "__annotations__", {})
     with contextlib.suppress(NameError, TypeError):
         hints = typing.get_type_hints(handler, localns=localns)
-    if which == "input":
-        for name, hint in hints.items():
-            if name != "return" and isinstance(hint, type) and issubclass(hint, BaseModel):
-                return hint
-        return None
+    params = [n for n in inspect.signature(handler).parameters if n in hints]
+    first = next(iter(inspect.signature(handler).parameters), None)
+    in_hint = hints.get(first) if first in params else None
     ret = hints.get("return")
-    if isinstance(ret, type) and issubclass(ret, BaseModel):
-        return ret
-    for arg in typing.get_args(ret):  # AsyncIterator[Out | Progress]
-        for inner in (arg, *typing.get_args(arg)):
-            if isinstance(inner, type) and issubclass(inner, BaseModel):
-                return inner
-    return None
+    if inspect.isasyncgenfunction(handler) and typing.get_origin(ret) in (
+        AsyncIterator,
+        AsyncGenerator,
+        collections.abc.AsyncIterable,
+    ):
+        yielded = typing.get_args(ret)[0]
+        members = typing.get_args(yielded) if typing.get_origin(yielded) in _UNIONS else ()
+        kept = [m for m in members or (yielded,) if m not in (Progress, Partial)]
+        ret = Any if not kept else kept[0] if len(kept) == 1 else typing.Union[tuple(kept)]  # noqa: UP007
+    return in_hint, ret
+
+
+_UNIONS = (typing.Union, types.UnionType)
+
+
+BINDINGS = ("JSONRPC",)
+"""The A2A bindings an agent serves, in the card's order of preference."""
+
+
+def _union(lists: Iterable[list[str]]) -> list[str]:
+    return list(dict.fromkeys(mode for modes in lists for mode in modes))
 
 
 class Agent:
@@ -97,7 +119,10 @@ class Agent:
         registry_did: str | None = None,
         max_body_bytes: int = 1024 * 1024,
         replay: ReplayPolicy | None = None,
+        default_skill: str | None = None,
     ) -> None:
+        if not name or not description:
+            raise ValueError("an agent needs a name and a description (A2A requires both)")
         if key is None:
             key = SigningKey.generate()
         elif not isinstance(key, SigningKey):
@@ -119,6 +144,8 @@ class Agent:
         self.max_body_bytes = max_body_bytes
         self.replay = replay
         self.skills: dict[str, Skill] = {}
+        self.default_skill = default_skill
+        """The skill a message without ``woa.skill`` metadata goes to (AGT-019)."""
 
     @property
     def did(self) -> str:
@@ -131,31 +158,47 @@ class Agent:
         *,
         name: str | None = None,
         description: str | None = None,
-        input: type[BaseModel] | None = None,
-        output: type[BaseModel] | None = None,
+        input: Any = None,
+        output: Any = None,
         family: ModelFamily | str = ModelFamily.CLASSICAL,
         tags: Collection[str] = (),
-        examples: Collection[tuple[BaseModel, BaseModel | None] | BaseModel] = (),
+        examples: Collection[tuple[Any, Any | None] | Any] = (),
         idempotent: bool = False,
         latency_ms: float | None = None,
         cost_per_call: float | None = None,
-        input_modalities: Collection[Modality | str] = (Modality.DATA,),
-        output_modalities: Collection[Modality | str] = (Modality.DATA,),
+        input_modalities: Collection[Modality | str] | None = None,
+        output_modalities: Collection[Modality | str] | None = None,
+        input_modes: Collection[str] | None = None,
+        output_modes: Collection[str] | None = None,
+        plain_text: bool = True,
+        default: bool = False,
     ) -> Callable[[H], H]:
-        """Declare a skill; input/output models default to the handler's annotations."""
+        """Declare a skill; its input and result types default to the handler's annotations.
+
+        The input is ``str`` (a text skill) or a pydantic model; the result a model, ``str``,
+        ``File``, a list of these, or a ``Message``. ``input_modes`` lists accepted media
+        types (default: derived from the input); ``plain_text=False`` refuses a text part
+        for a model with one required ``str`` field; ``default=True`` routes messages that
+        name no skill here.
+        """
         localns = dict(sys._getframe(1).f_locals)  # models defined next to the handler
 
         def register(handler: H) -> H:
             skill_id = id or handler.__name__
             if skill_id in self.skills:
                 raise ValueError(f"skill {skill_id!r} is declared twice")
-            in_model = input or _model_of(handler, "input", localns)
-            out_model = output or _model_of(handler, "output", localns)
+            in_hint, out_hint = _annotations(handler, localns)
+            in_model = input or in_hint
+            out_model = output or out_hint
             if in_model is None or out_model is None:
                 raise TypeError(
-                    f"skill {skill_id!r}: give input=/output= pydantic models or annotate "
-                    "the handler with them"
+                    f"skill {skill_id!r}: give input=/output= types or annotate the handler "
+                    "(input: str or a pydantic model; result: a model, str, File, Message)"
                 )
+            if default:
+                if self.default_skill not in (None, skill_id):
+                    raise ValueError(f"{self.default_skill!r} is already the default skill")
+                self.default_skill = skill_id
             doc = (handler.__doc__ or "").strip()
             self.skills[skill_id] = Skill(
                 id=skill_id,
@@ -170,8 +213,15 @@ class Agent:
                 idempotent=idempotent,
                 latency_ms=latency_ms,
                 cost_per_call=cost_per_call,
-                input_modalities=[Modality(m) for m in input_modalities],
-                output_modalities=[Modality(m) for m in output_modalities],
+                input_modalities=None
+                if input_modalities is None
+                else [Modality(m) for m in input_modalities],
+                output_modalities=None
+                if output_modalities is None
+                else [Modality(m) for m in output_modalities],
+                plain_text=plain_text,
+                input_modes=list(input_modes) if input_modes else None,
+                output_modes=list(output_modes) if output_modes else None,
             )
             return handler
 
@@ -180,28 +230,37 @@ class Agent:
     # -- card and app --------------------------------------------------------------------
 
     def card(self, url: str) -> dict[str, Any]:
-        """The signed agent card for an agent reachable at ``url`` (its JSON-RPC endpoint)."""
+        """The signed agent card for an agent reachable at ``url`` (both A2A bindings).
+
+        Built to CARD-005: no empty members, required members written, so that a2a-sdk's
+        verifier accepts the signature as well as an RFC 8785 one does.
+        """
         if not self.skills:
             raise ValueError(f"agent {self.name!r} declares no skills")
+        if self.default_skill is not None and self.default_skill not in self.skills:
+            raise ValueError(f"default skill {self.default_skill!r} is not declared")
+        skills = list(self.skills.values())
         card = AgentCard(
             name=self.name,
             description=self.description,
             supported_interfaces=[
-                AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0")
+                AgentInterface(url=url, protocol_binding=binding, protocol_version="1.0")
+                for binding in BINDINGS
             ],
             version=self.version,
             capabilities=AgentCapabilities(
                 streaming=True, push_notifications=False, extended_agent_card=False
             ),
-            default_input_modes=["application/json"],
-            default_output_modes=["application/json"],
-            skills=[s.card_skill() for s in self.skills.values()],
+            default_input_modes=_union(s.input_modes or [] for s in skills),
+            default_output_modes=_union(s.output_modes or [] for s in skills),
+            skills=[s.card_skill() for s in skills],
             provider=self.provider,
         )
         ext = WoaCardExtension(
             did=self.did, skills={sid: s.profile() for sid, s in self.skills.items()}
         )
-        return sign_card(attach_extension(card, ext), self.key)
+        data = clean_empty(attach_extension(card, ext).to_json_dict())
+        return sign_card(data, self.key)
 
     def app(
         self,
@@ -212,7 +271,7 @@ class Agent:
     ) -> Starlette:
         """The ASGI app serving this agent at ``url`` (with an optional registry life cycle)."""
         card = self.card(url)
-        handler = A2ARequestHandler(self.skills, self.store)
+        handler = A2ARequestHandler(self.skills, self.store, default_skill=self.default_skill)
         return build_app(
             card=card,
             handler=handler,

@@ -6,8 +6,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from woa_protocol.models import Message
 
 from .tracing import TraceContext
@@ -30,7 +28,12 @@ class Progress:
 
 @dataclass(frozen=True)
 class Partial:
-    """Yielded by a streaming handler: a piece of the result (an appended artifact chunk)."""
+    """Yielded by a streaming handler: a piece of the result (an appended artifact chunk).
+
+    ``data`` is text (``str``), a :class:`~woa_agents.files.File`, or a JSON value or
+    pydantic model (a data part). When the handler ends without a result, the chunks are
+    the result: adjacent text chunks joined (spec AGT-017).
+    """
 
     data: Any
 
@@ -71,6 +74,4 @@ class SkillContext:
     async def partial(self, data: Any) -> None:
         """Publish part of the result to subscribers (an appended artifact chunk)."""
         if self._emit is not None:
-            await self._emit(
-                Partial(data.model_dump(mode="json") if isinstance(data, BaseModel) else data)
-            )
+            await self._emit(Partial(data))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Self
 
 from pydantic import model_validator
 
 from woa_protocol.models import A2AModel, ProtoBytes
 
-__all__ = ["File"]
+__all__ = ["File", "MediaTypes"]
 
 
 class File(A2AModel):
@@ -29,3 +30,19 @@ class File(A2AModel):
         if (self.raw is None) == (self.url is None):
             raise ValueError("a File holds exactly one of raw (bytes) or url")
         return self
+
+
+@dataclass(frozen=True)
+class MediaTypes:
+    """Media types a ``File`` field accepts: ``Annotated[File, MediaTypes("image/png")]``.
+
+    They become the skill's accepted input modes (with ``type/*`` wildcards allowed); a
+    ``File`` field without them accepts any media type (``*/*``).
+    """
+
+    types: tuple[str, ...]
+
+    def __init__(self, *types: str) -> None:
+        if not types:
+            raise ValueError("MediaTypes needs at least one media type")
+        object.__setattr__(self, "types", tuple(types))

@@ -52,7 +52,7 @@ def test_explicit_models_and_errors() -> None:
     assert agent.skills["shout"].family is ModelFamily.SLM
     with pytest.raises(ValueError, match="twice"):
         agent.skill("shout", input=EchoIn, output=EchoOut)(handler)
-    with pytest.raises(TypeError, match="pydantic models"):
+    with pytest.raises(TypeError, match="annotate the handler"):
 
         @agent.skill()
         async def untyped(value):  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,21 @@ async def test_tutorial_test_block_passes() -> None:
     exec(main.replace("asyncio.run(main())", ""), namespace)
     exec(harness, namespace)
     await namespace["test_greet"]()  # type: ignore[operator]
+
+
+@pytest.mark.req("AGT-015")
+@pytest.mark.req("AGT-019")
+async def test_tutorial_text_skill_answers_a_plain_text_message() -> None:
+    from woa_protocol import SigningKey
+
+    from .conftest import RawCaller
+
+    namespace: dict[str, Any] = {}
+    exec(python_blocks()[0].replace("asyncio.run(main())", ""), namespace)
+    app = namespace["agent"].app("http://agent.test/")
+    async with app.router.lifespan_context(app):
+        raw = RawCaller(app, SigningKey.generate())
+        message = {"messageId": "m1", "role": "ROLE_USER", "parts": [{"text": "hi"}]}
+        body = await raw.rpc("SendMessage", {"message": message})
+        await raw.http.aclose()
+    assert body["result"]["task"]["artifacts"][0]["parts"] == [{"text": "You said: hi"}]

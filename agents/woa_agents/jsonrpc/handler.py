@@ -1,36 +1,50 @@
 """A2A 1.0 request handling, independent of any transport (spec AGT-001..AGT-027).
 
-One method per A2A operation. Each takes the already parsed ``params`` object and the
-:class:`CallInfo` of the verified caller, and returns the JSON-RPC ``result`` or, for the
-streaming operations, an async iterator of stream results: JSON values, in which A2A
-models may stand for their wire form (the route writes them with ``pydantic_core.to_json``
+One method per A2A operation, each taking its typed request model (parsed by the binding
+with :func:`parse_request`, which reports bad params as -32602 naming their paths) and
+the :class:`CallInfo` of the verified caller, and returning the operation's result or, for
+the streaming operations, an async iterator of stream results: JSON values, in which A2A
+models may stand for their wire form (the bindings write them with ``pydantic_core.to_json``
 in one pass, ``by_alias`` and without ``None`` members), or a :class:`RawJson` already
 written (a finished task, as its store got it). Failures raise
-:class:`~woa_agents.errors.RpcError` with A2A's codes. The JSON-RPC route
-(:mod:`.routes`) is built from this class and knows nothing of skills or tasks.
+:class:`~woa_agents.errors.RpcError` with A2A's codes. The bindings (JSON-RPC in
+:mod:`.routes`, HTTP+JSON in :mod:`woa_agents.rest`) are built from this class and know
+nothing of skills or tasks.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from woa_protocol.models import Message, Task, TaskState
+from woa_protocol.ids import random_hex
+from woa_protocol.models import (
+    CancelTaskRequest,
+    GetTaskRequest,
+    ListTasksRequest,
+    Message,
+    Role,
+    SendMessageConfiguration,
+    SendMessageRequest,
+    SubscribeToTaskRequest,
+    Task,
+    TaskState,
+)
 
+from ..context import SkillContext
 from ..errors import JsonRpcCode, RpcError
 from ..skills import Skill
 from ..tasks import TaskRunner, TaskStore, is_terminal
 from ..tracing import TraceContext
 
-__all__ = ["SKILL_METADATA_KEY", "A2ARequestHandler", "CallInfo", "RawJson"]
+__all__ = ["SKILL_METADATA_KEY", "A2ARequestHandler", "CallInfo", "RawJson", "parse_request"]
 
 SKILL_METADATA_KEY = "woa.skill"
-"""Message metadata key naming the skill a typed call invokes (spec AGT-002)."""
+"""Message metadata key naming the skill a typed call invokes (spec AGT-010)."""
 
-_MAX_PAGE = 100
 _SETTLED = frozenset(
     {
         TaskState.COMPLETED,
@@ -41,6 +55,7 @@ _SETTLED = frozenset(
         TaskState.AUTH_REQUIRED,
     }
 )
+R = TypeVar("R", bound=BaseModel)
 
 
 class RawJson(bytes):
@@ -67,26 +82,32 @@ def _pydantic_violations(exc: ValidationError, prefix: str) -> list[dict[str, st
     return out
 
 
-def _params_object(params: Any) -> dict[str, Any]:
+def parse_request(model: type[R], params: Any) -> R:
+    """Read an operation's params (either ProtoJSON spelling) or raise -32602 naming the paths."""
     if not isinstance(params, dict):
         raise _invalid("params must be an object")
-    return params
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        violations = _pydantic_violations(exc, "$")
+        raise _invalid(
+            f"invalid {model.__name__}: " + ", ".join(v["field"] for v in violations),
+            violations=violations,
+        ) from exc
 
 
 def _task_view(
-    task: Task, history_length: Any, include_artifacts: bool = True
+    task: Task, history_length: int | None, include_artifacts: bool = True
 ) -> Task | dict[str, Any]:
     """The task as answered: the model itself unless history or artifacts are cut."""
-    cut_history = (
-        isinstance(history_length, int)
-        and not isinstance(history_length, bool)
-        and (history_length <= 0 or len(task.history or ()) > history_length)
+    cut_history = history_length is not None and (
+        history_length <= 0 or len(task.history or ()) > history_length
     )
     if not cut_history and (include_artifacts or not task.artifacts):
         return task
     data = task.to_json_dict()
     if cut_history:
-        assert isinstance(history_length, int)
+        assert history_length is not None
         if history_length <= 0:
             data.pop("history", None)
         elif "history" in data:
@@ -99,9 +120,12 @@ def _task_view(
 class A2ARequestHandler:
     """Serves one agent's skills through the A2A operations."""
 
-    def __init__(self, skills: Mapping[str, Skill], store: TaskStore) -> None:
+    def __init__(
+        self, skills: Mapping[str, Skill], store: TaskStore, *, default_skill: str | None = None
+    ) -> None:
         self.skills = skills
         self.store = store
+        self.default_skill = default_skill
         self.runner = TaskRunner(store)
 
     # -- SendMessage / SendStreamingMessage ---------------------------------------------
@@ -111,11 +135,15 @@ class A2ARequestHandler:
         if skill_id is None and resumed is not None:
             skill_id = (resumed.metadata or {}).get(SKILL_METADATA_KEY)
         if skill_id is None:
+            if self.default_skill is not None:
+                return self.skills[self.default_skill]
             if len(self.skills) == 1:
                 return next(iter(self.skills.values()))
             raise _invalid(
-                f"message metadata must name the skill under {SKILL_METADATA_KEY!r}",
+                f"this agent offers several skills ({', '.join(sorted(self.skills))}) and "
+                f"none is the default: name one in message metadata under {SKILL_METADATA_KEY!r}",
                 reason="SKILL_REQUIRED",
+                metadata={"skills": ",".join(sorted(self.skills)), "key": SKILL_METADATA_KEY},
                 violations=[
                     {
                         "field": f"$.message.metadata['{SKILL_METADATA_KEY}']",
@@ -132,39 +160,10 @@ class A2ARequestHandler:
             )
         return skill
 
-    @staticmethod
-    def _payload(message: Message) -> Any:
-        data_parts = [p for p in message.parts if "data" in p.model_fields_set]
-        if len(data_parts) != 1 or len(message.parts) != 1:
-            kinds = [
-                next(k for k in ("text", "raw", "url", "data") if k in p.model_fields_set)
-                for p in message.parts
-            ]
-            raise RpcError(
-                JsonRpcCode.INVALID_PARAMS,
-                f"a typed skill call carries exactly one data part; got {kinds}",
-                reason="INVALID_PARTS",
-                violations=[{"field": "$.message.parts", "description": "exactly one data part"}],
-            )
-        return data_parts[0].data
-
     async def _begin(
-        self, params: Any, call: CallInfo, *, blocking: bool = False
-    ) -> tuple[Task, dict[str, Any]]:
-        params = _params_object(params)
-        raw = params.get("message")
-        if not isinstance(raw, dict):
-            raise _invalid(
-                "params.message is required",
-                violations=[{"field": "$.message", "description": "required object"}],
-            )
-        try:
-            message = Message.model_validate(raw)
-        except ValidationError as exc:
-            raise _invalid(
-                "params.message is not a valid Message",
-                violations=_pydantic_violations(exc, "$.message"),
-            ) from exc
+        self, request: SendMessageRequest, call: CallInfo, *, blocking: bool = False
+    ) -> Task | Message:
+        message = request.message
         resumed_run = None
         resumed: Task | None = None
         if message.task_id:
@@ -181,7 +180,7 @@ class A2ARequestHandler:
                     reason="TASK_NOT_RESUMABLE",
                 )
         skill = self._skill_for(message, resumed)
-        payload = self._payload(message)
+        payload = skill.inputs.bind(message)
         problems = skill.input_errors(payload)
         if problems:
             raise _invalid(
@@ -192,7 +191,7 @@ class A2ARequestHandler:
                 violations=[{"field": p["path"], "description": p["message"]} for p in problems],
             )
         try:
-            value = skill.input_model.model_validate(payload)
+            value = skill.parse_input(payload)
         except ValidationError as exc:  # the model is stricter than its schema
             raise _invalid(
                 f"input does not fit skill {skill.id!r}",
@@ -200,10 +199,11 @@ class A2ARequestHandler:
                 metadata={"type": "urn:woa:problem:validation-failed", "skill": skill.id},
                 violations=_pydantic_violations(exc, "$"),
             ) from exc
-        config = params.get("configuration")
-        config = config if isinstance(config, dict) else {}
-        inline = blocking and not skill.streaming and not config.get("returnImmediately")
-        task = await self.runner.start(
+        if skill.replies_with_message:
+            return await self._reply(skill, value, message, call)
+        config = request.configuration or _DEFAULT_CONFIG
+        inline = blocking and not skill.streaming and not config.return_immediately
+        return await self.runner.start(
             skill,
             value,
             message,
@@ -212,24 +212,63 @@ class A2ARequestHandler:
             run=resumed_run,
             inline=inline,
         )
-        return task, config
 
-    async def send_message(self, params: Any, call: CallInfo) -> dict[str, Any] | RawJson:
+    @staticmethod
+    async def _reply(skill: Skill, value: Any, message: Message, call: CallInfo) -> Message:
+        """Run a skill that answers with a Message: no task (spec AGT-018)."""
+        context_id = message.context_id or random_hex(16)
+        ctx = SkillContext(
+            skill_id=skill.id,
+            task_id="",
+            context_id=context_id,
+            caller_did=call.caller_did,
+            trace=call.trace,
+            history=[message],
+        )
+        try:
+            reply = await skill.invoke(value, ctx)
+        except Exception as exc:
+            raise RpcError(
+                JsonRpcCode.INTERNAL_ERROR, f"skill {skill.id!r} failed: {type(exc).__name__}"
+            ) from exc
+        if not isinstance(reply, Message):
+            raise RpcError(
+                JsonRpcCode.INTERNAL_ERROR, f"skill {skill.id!r} did not answer with a Message"
+            )
+        return reply.model_copy(
+            update={"context_id": reply.context_id or context_id, "role": Role.AGENT}
+        )
+
+    async def send_message(
+        self, request: SendMessageRequest, call: CallInfo
+    ) -> dict[str, Any] | RawJson:
         """SendMessage: run the skill; answer when it settles (or at once if asked)."""
-        task, config = await self._begin(params, call, blocking=True)
-        if not config.get("returnImmediately") and task.status.state not in _SETTLED:
+        begun = await self._begin(request, call, blocking=True)
+        if isinstance(begun, Message):
+            return {"message": begun}
+        task = begun
+        config = request.configuration or _DEFAULT_CONFIG
+        if not config.return_immediately and task.status.state not in _SETTLED:
             task = await self.runner.wait(task.id)
-        view = _task_view(task, config.get("historyLength"))
+        view = _task_view(task, config.history_length)
         wire = self.runner.settled_json(task.id)  # the ended task as its store got it
         if wire is not None and view is task:
             return RawJson(b'{"task":' + wire + b"}")
         return {"task": view}
 
     async def send_streaming_message(
-        self, params: Any, call: CallInfo
+        self, request: SendMessageRequest, call: CallInfo
     ) -> AsyncIterator[dict[str, Any]]:
         """SendStreamingMessage: the task, then its status and artifact updates."""
-        task, _ = await self._begin(params, call)
+        begun = await self._begin(request, call)
+        if isinstance(begun, Message):
+            reply = begun
+
+            async def one() -> AsyncIterator[dict[str, Any]]:
+                yield {"message": reply}
+
+            return one()
+        task = begun
         queue = self.runner.subscribe(task.id)
         snapshot = task.to_json_dict()
 
@@ -243,27 +282,27 @@ class A2ARequestHandler:
 
     # -- task operations -----------------------------------------------------------------
 
-    async def _owned(self, params: Any, call: CallInfo) -> Task:
-        params = _params_object(params)
-        task_id = params.get("id")
-        if not isinstance(task_id, str) or not task_id:
-            raise _invalid(
-                "params.id (the task id) is required",
-                violations=[{"field": "$.id", "description": "required string"}],
-            )
+    async def _owned(self, task_id: str, call: CallInfo) -> Task:
         stored = await self.store.get(task_id)
         if stored is None or stored.owner != call.caller_did:
             raise RpcError(JsonRpcCode.TASK_NOT_FOUND, f"task {task_id} not found")
         return stored.task
 
-    async def get_task(self, params: Any, call: CallInfo) -> Task | dict[str, Any]:
+    async def get_task(self, request: GetTaskRequest, call: CallInfo) -> Task | dict[str, Any]:
         """GetTask: the task as stored (only its owner sees it)."""
-        task = await self._owned(params, call)
-        return _task_view(task, params.get("historyLength"))
+        if request.history_length is not None and request.history_length < 0:
+            raise _invalid(
+                "historyLength must not be negative",
+                violations=[{"field": "$.historyLength", "description": ">= 0"}],
+            )
+        task = await self._owned(request.id, call)
+        return _task_view(task, request.history_length)
 
-    async def cancel_task(self, params: Any, call: CallInfo) -> Task | dict[str, Any]:
+    async def cancel_task(
+        self, request: CancelTaskRequest, call: CallInfo
+    ) -> Task | dict[str, Any]:
         """CancelTask: cancel a live task; a finished one is not cancelable (-32002)."""
-        task = await self._owned(params, call)
+        task = await self._owned(request.id, call)
         if is_terminal(task.status.state):
             raise RpcError(
                 JsonRpcCode.TASK_NOT_CANCELABLE,
@@ -276,58 +315,52 @@ class A2ARequestHandler:
             )
         return _task_view(canceled, None)
 
-    async def list_tasks(self, params: Any, call: CallInfo) -> dict[str, Any]:
+    async def list_tasks(self, request: ListTasksRequest, call: CallInfo) -> dict[str, Any]:
         """ListTasks: the caller's tasks, newest first, paged."""
-        params = _params_object(params)
-        page_size = params.get("pageSize", 50)
-        if (
-            not isinstance(page_size, int)
-            or isinstance(page_size, bool)
-            or not 1 <= page_size <= _MAX_PAGE
-        ):
+        if request.history_length is not None and request.history_length < 0:
             raise _invalid(
-                f"pageSize must be an integer from 1 to {_MAX_PAGE}",
-                violations=[{"field": "$.pageSize", "description": f"1..{_MAX_PAGE}"}],
+                "historyLength must not be negative",
+                violations=[{"field": "$.historyLength", "description": ">= 0"}],
             )
-        state: TaskState | None = None
-        if params.get("status") not in (None, "", TaskState.UNSPECIFIED.value):
-            try:
-                state = TaskState(params["status"])
-            except ValueError as exc:
-                raise _invalid(
-                    f"unknown task state {params['status']!r}",
-                    violations=[{"field": "$.status", "description": "a TASK_STATE_* value"}],
-                ) from exc
-        context_id = params.get("contextId") or None
+        state = None if request.status is TaskState.UNSPECIFIED else request.status
         try:
             page = await self.store.list(
                 call.caller_did,
-                context_id=context_id if isinstance(context_id, str) else None,
+                context_id=request.context_id or None,
                 state=state,
-                page_size=page_size,
-                page_token=str(params.get("pageToken") or ""),
+                page_size=request.page_size,
+                page_token=request.page_token or "",
             )
         except ValueError as exc:
             raise _invalid(
                 str(exc), violations=[{"field": "$.pageToken", "description": "invalid"}]
             ) from exc
-        include = bool(params.get("includeArtifacts", False))
+        after = request.status_timestamp_after
+        tasks = [
+            t
+            for t in page.tasks
+            if after is None or (t.status.timestamp is not None and t.status.timestamp > after)
+        ]
         return {
-            "tasks": [_task_view(t, params.get("historyLength"), include) for t in page.tasks],
+            "tasks": [
+                _task_view(t, request.history_length, request.include_artifacts) for t in tasks
+            ],
             "nextPageToken": page.next_page_token,
-            "pageSize": page_size,
+            "pageSize": request.page_size,
             "totalSize": page.total_size,
         }
 
-    async def subscribe_to_task(self, params: Any, call: CallInfo) -> AsyncIterator[dict[str, Any]]:
-        """SubscribeToTask: the task now, then its updates until it settles."""
-        task = await self._owned(params, call)
+    async def subscribe_to_task(
+        self, request: SubscribeToTaskRequest, call: CallInfo
+    ) -> AsyncIterator[dict[str, Any]]:
+        """SubscribeToTask: the task now, then its updates until it is terminal."""
+        task = await self._owned(request.id, call)
         if is_terminal(task.status.state):
             raise RpcError(
                 JsonRpcCode.UNSUPPORTED_OPERATION,
                 f"task {task.id} is {task.status.state.value}: nothing to subscribe to",
             )
-        queue = self.runner.subscribe(task.id)
+        queue = self.runner.subscribe(task.id, until_terminal=True)
         snapshot = task.to_json_dict()
 
         async def events() -> AsyncIterator[dict[str, Any]]:
@@ -337,3 +370,6 @@ class A2ARequestHandler:
                     yield event
 
         return events()
+
+
+_DEFAULT_CONFIG = SendMessageConfiguration()

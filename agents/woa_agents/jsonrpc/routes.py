@@ -12,19 +12,27 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pydantic_core
+from pydantic import BaseModel
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from woa_protocol import AmbiguousHostError, HttpRequest, HttpResponse, MessageSigner
 from woa_protocol.httpsig import decode_headers, target_uri
+from woa_protocol.models import (
+    CancelTaskRequest,
+    GetTaskRequest,
+    ListTasksRequest,
+    SendMessageRequest,
+    SubscribeToTaskRequest,
+)
 
 from ..errors import JsonRpcCode, RpcError
 from ..signing import RequestVerifier
 from ..tracing import TraceContext
-from .handler import A2ARequestHandler, CallInfo, RawJson
+from .handler import A2ARequestHandler, CallInfo, RawJson, parse_request
 
 __all__ = ["JsonRpcEndpoint", "METHODS"]
 
@@ -109,6 +117,21 @@ async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> b
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+def _typed(
+    model: type[M], operation: Callable[[M, CallInfo], Awaitable[T]]
+) -> Callable[[Any, CallInfo], Awaitable[T]]:
+    """The operation taking JSON-RPC ``params``: parsed into its request model first."""
+
+    async def call(params: Any, info: CallInfo) -> T:
+        return await operation(parse_request(model, params), info)
+
+    return call
+
+
 class JsonRpcEndpoint:
     """The ASGI endpoint serving :data:`METHODS` through an :class:`A2ARequestHandler`."""
 
@@ -129,16 +152,16 @@ class JsonRpcEndpoint:
         self.public_url = public_url
         self._observe = observe
         self._unary: dict[str, Callable[[Any, CallInfo], Awaitable[Any]]] = {
-            "SendMessage": handler.send_message,
-            "GetTask": handler.get_task,
-            "ListTasks": handler.list_tasks,
-            "CancelTask": handler.cancel_task,
+            "SendMessage": _typed(SendMessageRequest, handler.send_message),
+            "GetTask": _typed(GetTaskRequest, handler.get_task),
+            "ListTasks": _typed(ListTasksRequest, handler.list_tasks),
+            "CancelTask": _typed(CancelTaskRequest, handler.cancel_task),
         }
         self._streaming: dict[
             str, Callable[[Any, CallInfo], Awaitable[AsyncIterator[dict[str, Any]]]]
         ] = {
-            "SendStreamingMessage": handler.send_streaming_message,
-            "SubscribeToTask": handler.subscribe_to_task,
+            "SendStreamingMessage": _typed(SendMessageRequest, handler.send_streaming_message),
+            "SubscribeToTask": _typed(SubscribeToTaskRequest, handler.subscribe_to_task),
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

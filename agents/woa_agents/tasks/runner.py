@@ -3,8 +3,14 @@
 Each started task runs in its own ``asyncio.Task`` so that CancelTask can cancel it. Every
 state change is checked against :data:`~woa_agents.tasks.states.TRANSITIONS`, saved in the
 store, and published to the task's subscribers as A2A stream events (``statusUpdate``,
-``artifactUpdate``), in wire form. A subscriber's stream ends after a terminal or
-interrupted (input-required, auth-required) state.
+``artifactUpdate``), in wire form. The stream of SendStreamingMessage ends after a
+terminal or interrupted (input-required, auth-required) state; a SubscribeToTask stream
+only after a terminal one (spec AGT-023).
+
+Partial results stream as chunks of the result artifact (``artifactId`` ``"result"``):
+the first with ``append: false``, the next ones with ``append: true``; the finished
+artifact is then sent whole with ``lastChunk: true`` and is what GetTask returns (adjacent
+text chunks joined into one text part).
 """
 
 from __future__ import annotations
@@ -17,13 +23,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from woa_protocol.ids import random_hex
 from woa_protocol.models import Artifact, Message, Part, Role, Task, TaskState, TaskStatus
 
 from ..context import InputRequired, Partial, Progress, Rejected, SkillContext
-from ..skills import Skill
+from ..parts import output_parts
+from ..skills import RESULT_ARTIFACT_ID, Skill
 from ..tracing import TraceContext, current_trace
 from .states import check_transition, is_terminal
 from .store import TaskStore
@@ -32,8 +37,6 @@ __all__ = ["RESULT_ARTIFACT_ID", "TaskRunner"]
 
 log = logging.getLogger(__name__)
 
-RESULT_ARTIFACT_ID = "result"
-"""``artifactId`` of the artifact carrying a skill's output (spec AGT-004)."""
 _INTERRUPTED = frozenset({TaskState.INPUT_REQUIRED, TaskState.AUTH_REQUIRED})
 _SETTLED_JSON_KEPT = 256
 
@@ -55,12 +58,28 @@ def _status(state: TaskState, message: Message | None = None) -> TaskStatus:
     return TaskStatus(state=state, message=message, timestamp=_now())
 
 
+_Queue = asyncio.Queue[dict[str, Any] | None]
+
+
+def _merge_text(parts: list[Part], more: list[Part]) -> list[Part]:
+    """``parts + more``, a text part following a text part joined to it."""
+    out = list(parts)
+    for part in more:
+        if out and part.text is not None and out[-1].text is not None and not part.metadata:
+            out[-1] = out[-1].model_copy(update={"text": out[-1].text + part.text})
+        else:
+            out.append(part)
+    return out
+
+
 @dataclass
 class _Run:
     task: Task
     owner: str | None
     skill: Skill
-    subscribers: list[asyncio.Queue[dict[str, Any] | None]] = field(default_factory=list)
+    subscribers: list[tuple[_Queue, bool]] = field(default_factory=list)
+    """Each subscriber's queue, and whether it stays open through interruptions."""
+    streamed: list[Part] = field(default_factory=list)
     job: asyncio.Task[Any] | None = None
     inline: bool = False
     settled: asyncio.Event = field(default_factory=asyncio.Event)
@@ -79,7 +98,7 @@ class TaskRunner:
     async def start(
         self,
         skill: Skill,
-        value: BaseModel,
+        value: Any,
         message: Message,
         *,
         owner: str | None,
@@ -114,6 +133,9 @@ class TaskRunner:
         else:
             run.task.history = [*(run.task.history or []), message]
             run.settled = asyncio.Event()
+            run.streamed = []
+            # working before this returns: a waiter must not see the old interrupted state
+            await self._set_state(run, TaskState.WORKING)
         ctx = None
         if skill.wants_context:  # a handler that takes no context cannot use one
             ctx = SkillContext(
@@ -162,17 +184,23 @@ class TaskRunner:
         """
         return self._settled_json.pop(task_id, None)
 
-    def subscribe(self, task_id: str) -> asyncio.Queue[dict[str, Any] | None] | None:
-        """Return a queue of the task's future events (None ends it), or None if not live."""
+    def subscribe(self, task_id: str, *, until_terminal: bool = False) -> _Queue | None:
+        """Return a queue of the task's future events (None ends it), or None if not live.
+
+        The queue ends when the task settles, or with ``until_terminal`` only when it
+        reaches a terminal state (an interrupted task may be subscribed to and resumed).
+        """
         run = self._runs.get(task_id)
-        if run is None or run.settled.is_set():
+        if run is None or is_terminal(run.task.status.state):
             return None
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        run.subscribers.append(queue)
+        if run.settled.is_set() and not until_terminal:
+            return None
+        queue: _Queue = asyncio.Queue()
+        run.subscribers.append((queue, until_terminal))
         return queue
 
     @staticmethod
-    async def drain(queue: asyncio.Queue[dict[str, Any] | None]) -> AsyncIterator[dict[str, Any]]:
+    async def drain(queue: _Queue) -> AsyncIterator[dict[str, Any]]:
         """Yield events from a subscription until it ends."""
         while (event := await queue.get()) is not None:
             yield event
@@ -212,7 +240,7 @@ class TaskRunner:
     async def _execute(
         self,
         run: _Run,
-        value: BaseModel,
+        value: Any,
         ctx: SkillContext | None,
         trace: TraceContext,
         *,
@@ -222,8 +250,8 @@ class TaskRunner:
         try:
             if run.task.status.state is not TaskState.WORKING:
                 await self._set_state(run, TaskState.WORKING)
+            output: Any = None
             if run.skill.streaming:
-                output: Any = None
                 async for item in run.skill.invoke(value, ctx):
                     if isinstance(item, Progress | Partial):
                         await self._emit(run, item)
@@ -231,15 +259,18 @@ class TaskRunner:
                         output = item
             else:
                 output = await run.skill.invoke(value, ctx)
-            artifact = Artifact(
-                artifact_id=RESULT_ARTIFACT_ID,
-                name="result",
-                parts=[Part(data=self._output(run.skill, output))],
-            )
-            run.task.artifacts = [artifact]
+            artifacts, message = run.skill.results(output)
+            if not artifacts and run.streamed:  # the chunks were the result
+                artifacts = [self._streamed(run)]
+            run.task.artifacts = artifacts or None
             if run.subscribers:
-                self._publish(run, self._artifact_event(run, artifact, last=True))
-            await self._set_state(run, TaskState.COMPLETED)
+                for artifact in artifacts:
+                    self._publish(run, self._artifact_event(run, artifact, append=False, last=True))
+            if message is not None:
+                message = message.model_copy(
+                    update={"task_id": run.task.id, "context_id": run.task.context_id}
+                )
+            await self._set_state(run, TaskState.COMPLETED, message)
         except asyncio.CancelledError:
             await self._set_state(run, TaskState.CANCELED, _agent_text("canceled by the caller"))
             current = asyncio.current_task()
@@ -260,31 +291,26 @@ class TaskRunner:
             if not run.settled.is_set():  # a bug above must not leave waiters hanging
                 log.error("task %s ended without settling", run.task.id)
                 run.settled.set()
-                for queue in run.subscribers:
+                for queue, _ in run.subscribers:
                     queue.put_nowait(None)
 
     @staticmethod
-    def _output(skill: Skill, output: Any) -> Any:
-        try:
-            model = (
-                output
-                if isinstance(output, skill.output_model)
-                else skill.output_model.model_validate(
-                    output.model_dump() if isinstance(output, BaseModel) else output
-                )
-            )
-        except ValidationError as exc:
-            name = skill.output_model.__name__
-            raise TypeError(f"handler output does not match {name}: {exc}") from exc
-        return model.model_dump(mode="json")
+    def _streamed(run: _Run) -> Artifact:
+        return Artifact(artifact_id=RESULT_ARTIFACT_ID, name=RESULT_ARTIFACT_ID, parts=run.streamed)
 
     async def _emit(self, run: _Run, item: Progress | Partial) -> None:
         if isinstance(item, Progress):
             await self._set_state(run, TaskState.WORKING, _agent_text(item.text))
             return
-        if run.subscribers:  # a partial result is only ever streamed, never stored
-            artifact = Artifact(artifact_id="partial", name="partial", parts=[Part(data=item.data)])
-            self._publish(run, self._artifact_event(run, artifact, last=False))
+        chunk = output_parts(item.data)
+        first = not run.streamed
+        run.streamed = _merge_text(run.streamed, chunk)
+        run.task.artifacts = [self._streamed(run)]  # GetTask shows the result so far
+        if run.subscribers:
+            artifact = Artifact(
+                artifact_id=RESULT_ARTIFACT_ID, name=RESULT_ARTIFACT_ID, parts=chunk
+            )
+            self._publish(run, self._artifact_event(run, artifact, append=not first, last=False))
 
     async def _set_state(self, run: _Run, state: TaskState, message: Message | None = None) -> None:
         check_transition(run.task.status.state, state)
@@ -311,25 +337,28 @@ class TaskRunner:
             )
         if is_terminal(state) or state in _INTERRUPTED:
             run.settled.set()
-            for queue in run.subscribers:
+            ending = [(q, keep) for q, keep in run.subscribers if is_terminal(state) or not keep]
+            for queue, _ in ending:
                 queue.put_nowait(None)
-            run.subscribers.clear()
+            run.subscribers = [s for s in run.subscribers if s not in ending]
             if is_terminal(state):
                 self._runs.pop(run.task.id, None)
 
     @staticmethod
-    def _artifact_event(run: _Run, artifact: Artifact, *, last: bool) -> dict[str, Any]:
+    def _artifact_event(
+        run: _Run, artifact: Artifact, *, append: bool, last: bool
+    ) -> dict[str, Any]:
         return {
             "artifactUpdate": {
                 "taskId": run.task.id,
                 "contextId": run.task.context_id,
                 "artifact": artifact.to_json_dict(),
-                "append": not last,
+                "append": append,
                 "lastChunk": last,
             }
         }
 
     @staticmethod
     def _publish(run: _Run, event: dict[str, Any]) -> None:
-        for queue in run.subscribers:
+        for queue, _ in run.subscribers:
             queue.put_nowait(event)

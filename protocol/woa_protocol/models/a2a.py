@@ -8,9 +8,9 @@ timestamps. Unknown members are ignored, as ProtoJSON readers do.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from .base import A2AModel, JsonValue, ProtoBytes, UtcTimestamp
 
@@ -23,9 +23,15 @@ __all__ = [
     "AgentProvider",
     "AgentSkill",
     "Artifact",
+    "CancelTaskRequest",
+    "GetTaskRequest",
+    "ListTasksRequest",
     "Message",
     "Part",
     "Role",
+    "SendMessageConfiguration",
+    "SendMessageRequest",
+    "SubscribeToTaskRequest",
     "TERMINAL_TASK_STATES",
     "Task",
     "TaskState",
@@ -221,3 +227,70 @@ class AgentCard(A2AModel):
             if ext.uri == uri:
                 return ext
         return None
+
+
+# -- requests (the params of each A2A operation) --------------------------------------------
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("an integer, not a boolean")
+    return value
+
+
+ProtoInt = Annotated[int, BeforeValidator(_no_bool)]
+"""An integer as ProtoJSON reads it: a JSON number or a decimal string, never a boolean."""
+
+
+class SendMessageConfiguration(A2AModel):
+    """How SendMessage answers: at once or when the task settles, how much history."""
+
+    accepted_output_modes: list[str] | None = None
+    history_length: ProtoInt | None = None
+    return_immediately: bool = False
+    task_push_notification_config: dict[str, JsonValue] | None = None
+
+
+class SendMessageRequest(A2AModel):
+    """Params of SendMessage and SendStreamingMessage."""
+
+    message: Message
+    configuration: SendMessageConfiguration | None = None
+    metadata: dict[str, JsonValue] | None = None
+    tenant: str | None = None
+
+
+class GetTaskRequest(A2AModel):
+    """Params of GetTask."""
+
+    id: str = Field(min_length=1)
+    history_length: ProtoInt | None = None
+    tenant: str | None = None
+
+
+class CancelTaskRequest(A2AModel):
+    """Params of CancelTask."""
+
+    id: str = Field(min_length=1)
+    metadata: dict[str, JsonValue] | None = None
+    tenant: str | None = None
+
+
+class SubscribeToTaskRequest(A2AModel):
+    """Params of SubscribeToTask."""
+
+    id: str = Field(min_length=1)
+    tenant: str | None = None
+
+
+class ListTasksRequest(A2AModel):
+    """Params of ListTasks: filters and paging (page size 1 to 100, default 50)."""
+
+    context_id: str | None = None
+    status: TaskState | None = None
+    page_size: ProtoInt = Field(default=50, ge=1, le=100)
+    page_token: str | None = None
+    history_length: ProtoInt | None = None
+    status_timestamp_after: UtcTimestamp | None = None
+    include_artifacts: bool = False
+    tenant: str | None = None

@@ -106,8 +106,10 @@ async def test_streaming_message_events(raw: RawCaller) -> None:
     ]
     assert progress == ["step 1", "step 2"]
     artifacts = [r["artifactUpdate"] for r in results if "artifactUpdate" in r]
-    assert [a["append"] for a in artifacts] == [True, True, False]
-    assert artifacts[-1]["lastChunk"] is True
+    # one artifact: chunks appended to the first, then the result sent whole (AGT-017)
+    assert {a["artifact"]["artifactId"] for a in artifacts} == {"result"}
+    assert [a["append"] for a in artifacts] == [False, True, False]
+    assert [a["lastChunk"] for a in artifacts] == [False, False, True]
     assert artifacts[-1]["artifact"]["parts"][0]["data"] == {"total": 2}
     assert kinds[-1] == "statusUpdate"
 
