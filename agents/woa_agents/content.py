@@ -62,17 +62,22 @@ def parts_from(value: Content | list[Any] | tuple[Any, ...]) -> list[Part]:
 def answer_parts(result: Task | Message) -> list[Part]:
     """The parts an answer carries as its output.
 
-    A message's parts; a task's result artifact (``artifactId`` ``result``) when present,
-    else all its artifacts' parts in order, else its status message's parts.
+    A message's parts; a task's result artifacts (``result``, ``result-1``, ...) when
+    present, else all its artifacts' parts in order, else its status message's parts.
     """
     if isinstance(result, Message):
         return list(result.parts)
     artifacts = result.artifacts or []
-    chosen = [a for a in artifacts if a.artifact_id == RESULT_ARTIFACT_ID] or artifacts
+    chosen = [a for a in artifacts if _is_result(a.artifact_id)] or artifacts
     parts = [p for artifact in chosen for p in artifact.parts]
     if not parts and result.status.message is not None:
         parts = list(result.status.message.parts)
     return parts
+
+
+def _is_result(artifact_id: str) -> bool:
+    """A typed or plain skill's output artifact: ``result``, ``result-1``, ..."""
+    return artifact_id == RESULT_ARTIFACT_ID or artifact_id.startswith(RESULT_ARTIFACT_ID + "-")
 
 
 def _parts(source: Task | Message | Iterable[Part]) -> list[Part]:

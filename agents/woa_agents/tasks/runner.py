@@ -24,16 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from woa_protocol.ids import random_hex
-from woa_protocol.models import (
-    RESULT_ARTIFACT_ID,
-    Artifact,
-    Message,
-    Part,
-    Role,
-    Task,
-    TaskState,
-    TaskStatus,
-)
+from woa_protocol.models import Artifact, Message, Part, Role, Task, TaskState, TaskStatus
 
 from ..context import InputRequired, Partial, Progress, Rejected, SkillContext
 from ..parts import output_parts
