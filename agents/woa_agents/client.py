@@ -58,7 +58,7 @@ from woa_protocol.models import (
     read_extension,
 )
 
-from .content import Content, natural_value, parts_from
+from .content import Content, jsonable, natural_value, parts_from
 from .errors import (
     AgentCallError,
     AgentIdentityError,
@@ -632,11 +632,24 @@ class AgentClient:
     # -- calls ---------------------------------------------------------------------------
 
     def _typed(
-        self, agent: RemoteAgent, skill: str, data: Any, output_model: type[M] | None
+        self,
+        agent: RemoteAgent,
+        skill: str,
+        data: Any,
+        output_model: type[M] | None,
+        *,
+        reply: bool = False,
     ) -> Any:
-        profile = agent.skills.get(skill)
+        """Check a task's output against the skill's signed schema (AGT-014); parse it.
+
+        A ``Message`` reply (``reply``) is not a skill output: only ``output_model`` applies.
+        """
+        profile = None if reply else agent.skills.get(skill)
         if profile is not None:
-            problems = validate_instance(profile.output_schema, data)
+            instance = jsonable(data)
+            if profile.output_schema.get("type") == "array" and not isinstance(data, list):
+                data, instance = [data], [instance]  # a one-item list is one artifact
+            problems = validate_instance(profile.output_schema, instance)
             if problems:
                 raise SkillOutputError(
                     f"{agent.url} returned output off the schema of {skill!r} at "
@@ -738,7 +751,8 @@ class AgentClient:
                 answer = _task_or_message(result)
                 if isinstance(answer, Task):
                     self._check_task(remote, answer)
-                return self._typed(remote, skill, natural_value(answer), output_model)
+                reply = isinstance(answer, Message)
+                return self._typed(remote, skill, natural_value(answer), output_model, reply=reply)
             except RpcError as exc:
                 if exc.code in (JsonRpcCode.INVALID_PARAMS, JsonRpcCode.INVALID_REQUEST):
                     raise  # the input is at fault: another agent would refuse it too
@@ -826,7 +840,9 @@ class AgentClient:
                     elif event.kind == "message" and task_id is None:
                         answer = Message.model_validate(event.data)
                         yield event
-                        out = self._typed(remote, skill, natural_value(answer), output_model)
+                        out = self._typed(
+                            remote, skill, natural_value(answer), output_model, reply=True
+                        )
                         yield StreamEvent("result", event.data, out)
                         return
                     yield event

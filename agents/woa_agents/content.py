@@ -23,6 +23,7 @@ __all__ = [
     "answer_parts",
     "data_of",
     "files_of",
+    "jsonable",
     "natural_value",
     "part_from",
     "parts_from",
@@ -114,9 +115,18 @@ def natural_value(source: Task | Message | Iterable[Part]) -> Any:
     """An answer as one Python value: its data, else its text, else its file(s).
 
     One data part gives its value (several give a list); text only gives the concatenated
-    ``str``; files only give a :class:`File` (several, a list); nothing gives None.
+    ``str``; files only give a :class:`File` (several, a list); nothing gives None. A task
+    with several result artifacts (``result``, ``result-1``, ...: a list result, AGT-017)
+    gives the list of their values.
     """
-    parts = _parts(source)
+    if isinstance(source, Task):
+        results = [a for a in source.artifacts or [] if _is_result(a.artifact_id)]
+        if len(results) > 1:
+            return [_value_of(a.parts) for a in results]
+    return _value_of(_parts(source))
+
+
+def _value_of(parts: list[Part]) -> Any:
     data = data_of(parts)
     if data:
         return data[0] if len(data) == 1 else data
@@ -129,3 +139,12 @@ def natural_value(source: Task | Message | Iterable[Part]) -> Any:
     if not parts:
         return None
     return [p.text if p.text is not None else files_of([p])[0] for p in parts]
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON (a :class:`File` as its JSON form), e.g. to check it against a schema."""
+    if isinstance(value, File):
+        return value.to_json_dict()
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    return value
