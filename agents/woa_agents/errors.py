@@ -6,21 +6,31 @@ request's signature is missing or does not verify, -32051 when the verified call
 allowed. ``data`` follows a2a-sdk: a list of typed details, first a
 ``google.rpc.ErrorInfo`` (``reason``, ``domain``, ``metadata``), then for schema failures a
 ``google.rpc.BadRequest`` whose ``fieldViolations`` name each failing JSON path.
+
+Everything the SDK's clients raise derives from :class:`woa_protocol.WoaError`, the root the
+protocol core's own errors (signatures, DIDs, cards) already share: ``except WoaError``
+catches any failure of a call, a registry or a state request. Transport failures are
+wrapped (:class:`TransportError`, the httpx error as ``__cause__``), as httpx wraps its own.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from woa_protocol import WoaError
+
 __all__ = [
-    "AgentCallError",
-    "AgentIdentityError",
     "BAD_REQUEST_TYPE",
     "ERROR_INFO_TYPE",
+    "AgentCallError",
+    "AgentIdentityError",
+    "AgentUnreachableError",
     "JsonRpcCode",
     "NoAgentAvailableError",
     "RpcError",
     "SkillOutputError",
+    "TransportError",
+    "WoaError",
 ]
 
 ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
@@ -70,7 +80,7 @@ _REASONS = {
 }
 
 
-class RpcError(Exception):
+class RpcError(WoaError):
     """A JSON-RPC error: raised by handlers, sent to the caller, raised again by the client.
 
     ``reason`` is the ErrorInfo reason (defaults to the code's A2A name), ``metadata`` its
@@ -151,13 +161,26 @@ class RpcError(Exception):
         return f"RpcError({self.code}, {self.message!r}, reason={self.reason!r})"
 
 
-class AgentCallError(Exception):
+class TransportError(WoaError):
+    """A peer could not be reached, or did not answer in time (``__cause__``: httpx's error)."""
+
+    def __init__(self, message: str, *, retry_safe: bool = False) -> None:
+        super().__init__(message)
+        self.retry_safe = retry_safe
+        """True when the request certainly did not reach the peer (e.g. connection refused)."""
+
+
+class AgentCallError(WoaError):
     """A call could not be completed (transport failure, timeout, failed task, ...)."""
 
     def __init__(self, message: str, *, retry_safe: bool = False) -> None:
         super().__init__(message)
         self.retry_safe = retry_safe
         """True when the request certainly did not run (e.g. connection refused)."""
+
+
+class AgentUnreachableError(AgentCallError, TransportError):
+    """An agent could not be reached or did not answer in time."""
 
 
 class AgentIdentityError(AgentCallError):

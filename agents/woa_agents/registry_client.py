@@ -38,7 +38,7 @@ FEED_CURSOR_EXPIRED = 4410
 
 
 class RegistryError(PeerError):
-    """The registry answered with a problem (RFC 9457); ``problem`` is its body."""
+    """The registry answered with a problem (RFC 9457); ``body`` holds its details."""
 
 
 class FeedEvent(A2AModel):

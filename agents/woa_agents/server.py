@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from woa_protocol import AmbiguousHostError, HttpResponse, MessageSigner, canonicalize
 from woa_protocol.httpsig import request_host
+from woa_protocol.models import AGENT_CARD_PATH  # shared with clients
 
 from .jsonrpc import A2ARequestHandler, JsonRpcEndpoint
 from .metrics import AgentMetrics
@@ -29,7 +30,6 @@ from .signing import RequestVerifier
 
 __all__ = ["AGENT_CARD_PATH", "CARD_CACHE_CONTROL", "build_app"]
 
-AGENT_CARD_PATH = "/.well-known/agent-card.json"
 CARD_CACHE_CONTROL = "public, max-age=300"
 
 

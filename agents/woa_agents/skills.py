@@ -17,6 +17,7 @@ from pydantic import BaseModel, JsonValue, TypeAdapter, ValidationError
 
 from woa_protocol import check_schema
 from woa_protocol.models import (
+    RESULT_ARTIFACT_ID,
     AgentSkill,
     Artifact,
     CostHint,
@@ -36,8 +37,6 @@ from .parts import JSON_MODE, InputSpec, input_spec, output_modes, output_parts
 
 __all__ = ["RESULT_ARTIFACT_ID", "Handler", "Skill"]
 
-RESULT_ARTIFACT_ID = "result"
-"""``artifactId`` of the artifact carrying a skill's output (spec AGT-013)."""
 
 Handler = Callable[..., Awaitable[Any] | AsyncIterator[Any]]
 """``async def f(input, ctx)`` returning the output, or an async generator yielding

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -23,20 +25,49 @@ from woa_protocol import HttpRequest
 
 from .http import PeerError, RegistryPeerClient
 
-__all__ = ["WATCH_CLOSE_STATUS", "StateClient", "StateClientError", "WatchEvent"]
+__all__ = [
+    "WATCH_CLOSE_STATUS",
+    "Backoff",
+    "StateClient",
+    "StateClientError",
+    "UpdateConflictError",
+    "WatchEvent",
+]
 
 WATCH_CLOSE_STATUS = {4400: 400, 4401: 401, 4403: 403, 4404: 404}
 """A watch's refusal close codes (spec/state.md) and the HTTP status each stands for."""
 
 
 class StateClientError(PeerError):
-    """The state API answered with a problem (RFC 9457); ``problem`` is its body."""
+    """The state API answered with a problem (RFC 9457); ``body`` holds its details."""
 
     @property
     def current_version(self) -> int | None:
         """For a version mismatch or create on an existing key: the current version."""
-        value = self.problem.get("currentVersion")
+        value = self.body.get("currentVersion")
         return value if isinstance(value, int) else None
+
+
+class UpdateConflictError(StateClientError):
+    """:meth:`StateClient.update` lost every race within its time budget."""
+
+    def __init__(self, status: int, body: dict[str, Any], *, attempts: int) -> None:
+        super().__init__(status, body)
+        self.attempts = attempts
+        """How many compare-and-sets were tried."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with full jitter: attempt ``n`` waits uniform(0, min(cap, base*2^n))."""
+
+    base: float = 0.01
+    cap: float = 1.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after the ``attempt``-th failure (1-based)."""
+        cap = min(self.cap, self.base * 2 ** min(attempt, 30))
+        return random.uniform(0, cap)  # noqa: S311 (jitter, not a secret)
 
 
 @dataclass(frozen=True)
@@ -223,19 +254,40 @@ class StateClient(RegistryPeerClient):
             after = int(page["nextAfter"])
 
     async def update(
-        self, namespace: str, key: str, change: Callable[[Any], Any], *, attempts: int = 100
+        self,
+        namespace: str,
+        key: str,
+        change: Callable[[Any], Any],
+        *,
+        budget: float = 30.0,
+        backoff: Backoff | None = None,
     ) -> dict[str, Any]:
-        """Read, apply ``change`` to the value and compare-and-set; retry on a lost race."""
-        for _ in range(attempts):
+        """Read, apply ``change`` to the value and compare-and-set; retry a lost race.
+
+        A lost race (``412``) is retried after an exponential backoff with full jitter
+        (:class:`Backoff`) until ``budget`` seconds have passed since the first read
+        (spec STATE-025); then :class:`UpdateConflictError` is raised. The change returned
+        carries ``attempts``: how many compare-and-sets it took.
+        """
+        policy = backoff or Backoff()
+        deadline = time.monotonic() + budget
+        attempt = 0
+        while True:
+            attempt += 1
             doc = await self.get(namespace, key)
             try:
-                return await self.put(
+                written = await self.put(
                     namespace, key, change(doc["value"]), if_match=int(doc["version"])
                 )
             except StateClientError as exc:
                 if exc.status != 412:
                     raise
-        raise TimeoutError(f"{key!r} kept changing: gave up after {attempts} attempts")
+                pause = policy.delay(attempt)
+                if time.monotonic() + pause > deadline:
+                    raise UpdateConflictError(exc.status, exc.body, attempts=attempt) from exc
+                await asyncio.sleep(pause)
+                continue
+            return {**written, "attempts": attempt}
 
     # -- watch -----------------------------------------------------------------------
 

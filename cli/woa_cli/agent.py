@@ -1,9 +1,10 @@
-"""``woa agent call SKILL --input JSON`` and ``woa agent card URL``."""
+"""``woa agent call SKILL --input JSON | --text TEXT | --file PATH`` and ``woa agent card URL``."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import mimetypes
 import os
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,74 @@ def _load_key(path: Path | None) -> Any:
         fail(exc.detail)
 
 
+def _files(paths: list[Path], media_type: str | None) -> list[Any]:
+    """Read each ``--file`` into a :class:`woa_agents.File` (media type guessed from its name)."""
+    from woa_agents import File
+
+    files = []
+    for path in paths:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            fail(f"--file {path}: {exc.strerror or exc}")
+        guessed = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        files.append(File(raw=raw, media_type=media_type or guessed, filename=path.name))
+    return files
+
+
+def _save(file: Any, out: Path, index: int) -> Path:
+    """Write a returned file's bytes under ``out``; its own name is reduced to a base name."""
+    name = Path(file.filename or "").name
+    if not name or name in (".", ".."):
+        suffix = mimetypes.guess_extension(file.media_type) or ".bin"
+        name = f"output-{index}{suffix}"
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / name
+    target.write_bytes(file.raw)
+    return target
+
+
+def _print(output: Any, out: Path | None) -> None:
+    """Print a call's output: text as it is, files saved under ``out`` (or described), JSON."""
+    from woa_agents import File
+
+    items = (
+        output
+        if isinstance(output, list) and any(isinstance(i, File) for i in output)
+        else [output]
+    )
+    for index, item in enumerate(items):
+        if isinstance(item, str):
+            typer.echo(item)
+        elif isinstance(item, File) and item.url is not None:
+            typer.echo(f"file {item.url} ({item.media_type})")
+        elif isinstance(item, File):
+            size = len(item.raw or b"")
+            if out is None:
+                what = f"{item.filename or 'unnamed'} ({item.media_type}, {size} bytes)"
+                typer.echo(f"file {what}: pass --out DIR to save it")
+            else:
+                typer.echo(f"saved {_save(item, out, index)} ({item.media_type}, {size} bytes)")
+        else:
+            typer.echo(json.dumps(item, indent=2, ensure_ascii=False))
+
+
 @agent_app.command("call")
 def call(
     skill: str = typer.Argument(..., help="Skill id to call."),
-    input_json: str = typer.Option(..., "--input", "-i", help="The skill's input as JSON."),
+    input_json: str | None = typer.Option(
+        None, "--input", "-i", help="The skill's input as JSON (a data part)."
+    ),
+    text: str | None = typer.Option(None, "--text", "-t", help="Send this text (a text part)."),
+    file: list[Path] = typer.Option(
+        [], "--file", "-f", help="Send this file (a file part); repeatable."
+    ),
+    media_type: str | None = typer.Option(
+        None, "--media-type", help="Media type of every --file (default: guessed from its name)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Directory where returned files are saved."
+    ),
     registry: str | None = typer.Option(
         None,
         "--registry",
@@ -54,13 +119,24 @@ def call(
     ),
     timeout: float = typer.Option(30.0, help="Seconds per attempt."),
 ) -> None:
-    """Call SKILL with --input (signed), print the checked output as JSON."""
-    from woa_agents import AgentCallError, AgentClient, RegistryError, RpcError
+    """Call SKILL with --input, --text and/or --file (signed); print what it returns.
 
-    try:
-        payload = json.loads(input_json)
-    except json.JSONDecodeError as exc:
-        fail(f"--input is not JSON: {exc}")
+    Text is printed as it is, data as JSON, files are saved under --out.
+    """
+    from woa_agents import AgentCallError, AgentClient, RegistryError, RpcError, TransportError
+
+    parts: list[Any] = []
+    if text is not None:
+        parts.append(text)
+    parts.extend(_files(file, media_type))
+    if input_json is not None:
+        try:
+            parts.append(json.loads(input_json))
+        except json.JSONDecodeError as exc:
+            fail(f"--input is not JSON: {exc}")
+    if not parts:
+        fail("give the input: --input JSON, --text TEXT and/or --file PATH")
+    content = parts[0] if len(parts) == 1 else tuple(parts)
     key = _load_key(key_file)
     registry_url = (
         None
@@ -72,7 +148,7 @@ def call(
         async with AgentClient(
             key, registry_url=registry_url, allow_unsigned=allow_unsigned, timeout=timeout
         ) as client:
-            return await client.call(skill, payload, agent=agent_url)
+            return await client.call(skill, content, agent=agent_url)
 
     try:
         output = asyncio.run(run())
@@ -83,9 +159,12 @@ def call(
         fail(str(exc))
     except RegistryError as exc:
         fail(f"registry: {exc}")
-    except OSError as exc:
+    except TransportError as exc:
         fail(f"cannot reach the registry: {exc}")
-    typer.echo(json.dumps(output, indent=2, ensure_ascii=False))
+    try:
+        _print(output, out)
+    except OSError as exc:
+        fail(f"--out {out}: {exc.strerror or exc}")
 
 
 @agent_app.command("card")

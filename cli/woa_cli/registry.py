@@ -98,11 +98,13 @@ def _serve(overrides: dict[str, Any], log_level: str) -> None:
 
 
 def _run(coro: Any) -> Any:
-    from woa_agents import RegistryError
+    from woa_agents import RegistryError, TransportError
     from woa_protocol import WoaError
 
     try:
         return asyncio.run(coro)
+    except TransportError as exc:
+        fail(f"cannot reach the registry: {exc}")
     except RegistryError as exc:
         fail(str(exc))
     except WoaError as exc:

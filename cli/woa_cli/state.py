@@ -63,11 +63,13 @@ def _client(registry: str | None, key_file: Path | None, registry_did: str | Non
 
 
 def _run(coro: Any) -> Any:
-    from woa_agents import StateClientError
+    from woa_agents import StateClientError, TransportError
     from woa_protocol import WoaError
 
     try:
         return asyncio.run(coro)
+    except TransportError as exc:
+        fail(f"cannot reach the registry: {exc}")
     except StateClientError as exc:
         extra = ""
         if exc.current_version is not None:

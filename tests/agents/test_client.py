@@ -13,14 +13,18 @@ from woa_agents import (
     AgentCallError,
     AgentClient,
     AgentIdentityError,
+    AgentUnreachableError,
     NoAgentAvailableError,
     RemoteAgent,
     RpcError,
+    SignaturePolicy,
     SkillContext,
     SkillOutputError,
+    TransportError,
     connect,
 )
 from woa_protocol import SigningKey
+from woa_protocol.models import Task, TaskState
 
 from .conftest import CountOut, EchoIn, EchoOut, make_agent
 
@@ -60,13 +64,14 @@ async def test_stream_yields_events_then_a_checked_result(agent: Agent) -> None:
 async def test_cancel_through_the_client(agent: Agent) -> None:
     async with connect(agent) as client:
         task = await client.send("wait", {"text": "never"}, return_immediately=True)
-        canceled = await client.cancel(task["id"])
-        assert canceled["status"]["state"] == "TASK_STATE_CANCELED"
+        assert isinstance(task, Task)
+        canceled = await client.cancel(task.id)
+        assert canceled.status.state == TaskState.CANCELED
         with pytest.raises(RpcError) as info:
-            await client.cancel(task["id"])
+            await client.cancel(task.id)
         assert info.value.code == -32002
         listed = await client.list_tasks(pageSize=5)
-        assert listed["tasks"][0]["id"] == task["id"]
+        assert listed.tasks[0].id == task.id
 
 
 @pytest.mark.req("AGT-021")
@@ -158,7 +163,7 @@ async def test_timeout_does_not_repeat_a_non_idempotent_call() -> None:
         agents = [await client.agent(a.url), await client.agent(b.url)]
         with pytest.raises(AgentCallError, match="did not answer"):
             await client.call("wait", {"text": "go"}, agents=agents, timeout=0.3)
-        assert (await client.list_tasks(agent=agents[1]))["totalSize"] == 0
+        assert (await client.list_tasks(agent=agents[1])).total_size == 0
         out = await client.call(
             "wait",
             {"text": "go"},
@@ -168,7 +173,7 @@ async def test_timeout_does_not_repeat_a_non_idempotent_call() -> None:
             retry_non_idempotent=True,
         )
         assert out.text == "go"
-        assert (await client.list_tasks(agent=agents[1]))["totalSize"] == 1
+        assert (await client.list_tasks(agent=agents[1])).total_size == 1
 
 
 @pytest.mark.req("AGT-060")
@@ -238,7 +243,7 @@ async def test_traceparent_follows_every_hop() -> None:
     assert out.mine.trace_id == out.downstream.trace_id == "0af7651916cd43dd8448eb211c80319c"
     assert out.mine.parent_id == "b7ad6b7169203331"  # the caller's span
     assert out.downstream.parent_id == out.mine.span_id  # the leaf hangs under the relay
-    meta = task_list["tasks"][0]["metadata"]
+    meta = task_list.tasks[0].metadata or {}
     assert meta["woa.traceId"] == "0af7651916cd43dd8448eb211c80319c"
     assert meta["woa.spanId"] == out.mine.span_id
 
@@ -251,10 +256,41 @@ async def test_response_bound_to_another_request_is_rejected(agent: Agent) -> No
     async with connect(agent, key=key) as client:
         remote = client.default_agent
         assert remote is not None
-        first, signed_first = client._build(remote, "ListTasks", {}, None)
-        response = await client._http.send(first)
-        client._check_response(remote, response, signed_first)  # genuine: accepted
-        _, signed_second = client._build(remote, "ListTasks", {}, None)
+        http = client.signed_http
+        first, signed_first = http.build("POST", remote.url, content=b"{}", sign=True)
+        response = await http.http.send(first)
+        client._verify(remote.did or "", response, signed_first)  # genuine: accepted
+        _, signed_second = http.build("POST", remote.url, content=b"{}", sign=True)
         assert isinstance(signed_second, HttpRequest)
         with pytest.raises(AgentIdentityError, match="not signed by"):
-            client._check_response(remote, response, signed_second)  # replayed answer
+            client._verify(remote.did or "", response, signed_second)  # replayed answer
+
+
+@pytest.mark.req("AGT-035")
+@pytest.mark.req("AGT-034")
+async def test_anonymous_stream_is_still_checked_against_the_agents_key() -> None:
+    open_policy = SignaturePolicy(require_signatures=False)
+    genuine = make_agent(policy=open_policy)
+    impostor = make_agent(policy=open_policy)
+    for server, ok in ((genuine, True), (impostor, False)):
+        app = server.app("http://agent.test/")
+        async with app.router.lifespan_context(app):
+            client = AgentClient(None, transport=httpx.ASGITransport(app=app))  # no key
+            target = RemoteAgent.from_card(genuine.card("http://agent.test/"))
+            stream = client.stream("count", {"n": 1}, CountOut, agent=target)
+            if ok:
+                events = [e async for e in stream]
+                assert events[-1].output == CountOut(total=1)
+            else:
+                with pytest.raises(AgentIdentityError, match="not signed by"):
+                    _ = [e async for e in stream]
+            await client.aclose()
+
+
+async def test_an_unreachable_agent_is_a_retry_safe_transport_error() -> None:
+    async with AgentClient(SigningKey.generate()) as client:
+        with pytest.raises(AgentUnreachableError) as info:
+            await client.agent("http://127.0.0.1:9/")
+    assert info.value.retry_safe
+    assert isinstance(info.value, TransportError)
+    assert isinstance(info.value.__cause__, TransportError)

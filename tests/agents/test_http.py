@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 from typing import Any, ClassVar
 
@@ -12,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from woa_agents import PeerError, SignedHttpClient
+from woa_agents import PeerError, RetryPolicy, SignedHttpClient, TransportError, WoaError
+from woa_agents.http import retry_after_seconds
 from woa_protocol import (
     HttpRequest,
     HttpResponse,
@@ -46,6 +48,7 @@ def peer_app(key: SigningKey = PEER_KEY, *, about: Any = None, unsigned: bool = 
     signer = MessageSigner(key)
     verifier = MessageVerifier()
     received: list[dict[str, Any]] = []
+    busy: list[str] = []
 
     async def handle(request: Request) -> Response:
         body = await request.body()
@@ -69,7 +72,16 @@ def peer_app(key: SigningKey = PEER_KEY, *, about: Any = None, unsigned: bool = 
             media = "application/problem+json"
         elif path == "/text-error":
             status, content, media = 502, b"upstream down", "text/plain"
-        headers = {"content-type": media}
+        busy_headers: dict[str, str] = {}
+        if path == "/busy":
+            busy.append(request.query_params.get("after", "0"))
+            if len(busy) <= int(request.query_params.get("times", "1")):
+                status, content = 429, b'{"type": "urn:woa:problem:rate-limited"}'
+                media = "application/problem+json"
+                busy_headers["retry-after"] = request.query_params.get("after", "0")
+            else:
+                content = b'{"ok": true}'
+        headers = {"content-type": media, **busy_headers}
         if not (unsigned and path != "/about"):
             reply = HttpResponse(status, dict(headers), content, request=message)
             headers.update(signer.sign_reply(reply))
@@ -78,6 +90,7 @@ def peer_app(key: SigningKey = PEER_KEY, *, about: Any = None, unsigned: bool = 
     methods = ["GET", "POST", "PUT", "DELETE"]
     app = Starlette(routes=[Route("/{path:path}", handle, methods=methods)])
     app.state.received = received
+    app.state.busy = busy
     return app
 
 
@@ -164,14 +177,55 @@ async def test_problem_answers_raise_with_status_problem_and_type(app: Any) -> N
             await c.call("GET", "/problem")
         assert info.value.status == 409
         assert info.value.type == "urn:woa:problem:test-conflict"
-        assert info.value.problem["extra"] == 1
+        assert info.value.body["extra"] == 1
         assert "409 urn:woa:problem:test-conflict: no" in str(info.value)
         with pytest.raises(PeerProblemError) as text:
             await c.call("GET", "/text-error")
         assert text.value.status == 502
         assert text.value.type == "about:blank"
-        assert text.value.problem["detail"] == "upstream down"
+        assert text.value.body["detail"] == "upstream down"
 
 
 def test_base_url_loses_its_trailing_slash() -> None:
     assert PeerClient("http://peer.test/base/").base_url == "http://peer.test/base"
+
+
+@pytest.mark.req("AGT-064")
+async def test_429_is_retried_after_retry_after_then_given_up(app: Any) -> None:
+    caller = SigningKey.generate()
+    async with client(app, caller, peer_did=PEER_KEY.did) as c:
+        assert await c.call("POST", "/busy", params={"times": 2}, signed=True) == {"ok": True}
+        assert len(app.state.busy) == 3  # two 429s waited out, each request signed afresh
+        assert c.signed_http.rate_limited == 2
+    app.state.busy.clear()
+    async with client(app, peer_did=PEER_KEY.did, retry=RetryPolicy(max_retries=1)) as c:
+        with pytest.raises(PeerProblemError) as info:  # retried once, then raised
+            await c.call("GET", "/busy", params={"times": 5})
+        assert info.value.status == 429
+        assert len(app.state.busy) == 2
+    app.state.busy.clear()
+    async with client(app, peer_did=PEER_KEY.did, retry=RetryPolicy(max_delay=5)) as c:
+        with pytest.raises(PeerProblemError):  # a wait over the bound is not waited
+            await c.call("GET", "/busy", params={"after": 3600})
+        assert len(app.state.busy) == 1
+
+
+@pytest.mark.req("AGT-064")
+def test_retry_after_takes_seconds_or_an_http_date() -> None:
+    now = 1_700_000_000.0
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds(" 0 ") == 0.0
+    date = email.utils.formatdate(now + 7, usegmt=True)
+    assert retry_after_seconds(date, now=now) == 7.0
+    assert retry_after_seconds(email.utils.formatdate(now - 60, usegmt=True), now=now) == 0.0
+    for bad in (None, "", "-1", "1.5", "soon", "Mon, 99 Foo 2024 00:00:00 GMT"):
+        assert retry_after_seconds(bad) is None
+
+
+async def test_transport_failures_are_wrapped_under_the_sdk_root() -> None:
+    async with PeerClient("http://127.0.0.1:9", peer_did=PEER_KEY.did) as c:
+        with pytest.raises(TransportError) as info:
+            await c.call("GET", "/echo")
+    assert isinstance(info.value, WoaError)
+    assert info.value.retry_safe  # connection refused: the request never ran
+    assert isinstance(info.value.__cause__, httpx.ConnectError)

@@ -120,3 +120,50 @@ def test_call_with_no_registry_fails_cleanly() -> None:
     )
     assert result.exit_code == 1
     assert "unreachable" in result.output
+
+
+# -- plain A2A: --text and --file against an ordinary a2a-sdk agent --------------------------
+
+
+@pytest.fixture
+def plain_agent() -> Iterator[str]:
+    from functools import partial
+
+    from tests.agents.a2a_sdk_agents import a2a_sdk_app, serve_in_thread
+
+    with serve_in_thread(partial(a2a_sdk_app, "shout")) as url:
+        yield url
+
+
+@pytest.mark.req("AGT-062")
+def test_text_and_files_to_a_plain_a2a_agent(plain_agent: str, tmp_path: Path) -> None:
+    base = ["agent", "call", "shout", "--agent", plain_agent, "--allow-unsigned"]
+    text = runner.invoke(app, [*base, "--text", "hello cli"])
+    assert text.exit_code == 0, text.output
+    assert text.output == "HELLO CLI\n"  # text is printed as it is, not as JSON
+    picture = tmp_path / "dot.png"
+    picture.write_bytes(b"\x89PNG-bytes")
+    out = tmp_path / "out"
+    saved = runner.invoke(app, [*base, "--file", str(picture), "--out", str(out)])
+    assert saved.exit_code == 0, saved.output
+    assert (out / "reversed-dot.png").read_bytes() == b"setyb-GNP\x89"
+    assert "got dot.png (image/png, 10 bytes)" in saved.output
+    assert "image/png" in saved.output
+    typed = runner.invoke(app, [*base, "--file", str(picture), "--media-type", "image/x-test"])
+    assert typed.exit_code == 0, typed.output
+    assert "got dot.png (image/x-test, 10 bytes)" in typed.output
+    assert "pass --out DIR to save it" in typed.output  # nothing written without --out
+    mixed = runner.invoke(app, [*base, "--text", "hi", "--input", '{"n": 1}'])
+    assert mixed.exit_code == 0, mixed.output
+    assert json.loads(mixed.output) == {"echo": {"n": 1}}
+
+
+def test_call_needs_some_input_and_readable_files(tmp_path: Path) -> None:
+    nothing = runner.invoke(app, ["agent", "call", "echo", "--agent", "http://127.0.0.1:9/"])
+    assert nothing.exit_code == 1
+    assert "--input JSON, --text TEXT and/or --file PATH" in nothing.output
+    missing = runner.invoke(
+        app, ["agent", "call", "echo", "--file", str(tmp_path / "nope.png"), "--agent", "x"]
+    )
+    assert missing.exit_code == 1
+    assert "nope.png" in missing.output

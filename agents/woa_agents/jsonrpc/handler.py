@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from woa_protocol.ids import random_hex
 from woa_protocol.models import (
+    SKILL_METADATA_KEY,
     CancelTaskRequest,
     GetTaskRequest,
     ListTasksRequest,
@@ -42,8 +43,6 @@ from ..tracing import TraceContext
 
 __all__ = ["SKILL_METADATA_KEY", "A2ARequestHandler", "CallInfo", "RawJson", "parse_request"]
 
-SKILL_METADATA_KEY = "woa.skill"
-"""Message metadata key naming the skill a typed call invokes (spec AGT-010)."""
 
 _SETTLED = frozenset(
     {

@@ -24,6 +24,14 @@ from .a2a import (
     TaskStatus,
 )
 from .base import A2AModel, ProtoBytes, UtcTimestamp, format_timestamp
+from .binding import (
+    A2A_VERSION,
+    AGENT_CARD_PATH,
+    BINDING_HTTP_JSON,
+    BINDING_JSONRPC,
+    RESULT_ARTIFACT_ID,
+    SKILL_METADATA_KEY,
+)
 from .extension import (
     WOA_EXTENSION_URI,
     CostHint,
@@ -39,6 +47,12 @@ from .extension import (
 from .problem import ProblemDetails
 
 __all__ = [
+    "A2A_VERSION",
+    "AGENT_CARD_PATH",
+    "BINDING_HTTP_JSON",
+    "BINDING_JSONRPC",
+    "RESULT_ARTIFACT_ID",
+    "SKILL_METADATA_KEY",
     "A2AModel",
     "AgentCapabilities",
     "AgentCard",

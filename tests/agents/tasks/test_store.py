@@ -80,16 +80,18 @@ async def test_completed_task_survives_an_agent_restart(tmp_path: Path) -> None:
     path = tmp_path / "agent-tasks.db"
     async with connect(make_agent(key=agent_key, store=SqliteTaskStore(path)), key=caller) as c:
         task = await c.send("echo", {"text": "keep me"})
-        assert task["status"]["state"] == "TASK_STATE_COMPLETED"
+        assert isinstance(task, Task)
+        assert task.status.state == TaskState.COMPLETED
     restarted = make_agent(key=agent_key, store=SqliteTaskStore(path))
     async with connect(restarted, key=caller) as client:
-        again = await client.get_task(task["id"])
-        assert again["status"]["state"] == "TASK_STATE_COMPLETED"
-        data = again["artifacts"][0]["parts"][0]["data"]
+        again = await client.get_task(task.id)
+        assert again.status.state == TaskState.COMPLETED
+        assert again.artifacts is not None
+        data = again.artifacts[0].parts[0].data
         assert EchoOut.model_validate(data) == EchoOut(text="keep me", caller=caller.did)
     async with connect(restarted, key=SigningKey.generate()) as stranger:
         with pytest.raises(Exception, match="not found"):
-            await stranger.get_task(task["id"])
+            await stranger.get_task(task.id)
 
 
 async def test_memory_store_is_bounded_and_keeps_live_tasks() -> None:

@@ -1,0 +1,95 @@
+"""The client against the SDK's own plain-A2A skills on a real socket, signed both ways.
+
+Text to a text skill and to a typed skill with one string field, files to a file skill,
+several result artifacts, a Message reply, routing without the skill key.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pytest
+from pydantic import BaseModel
+
+from woa_agents import Agent, AgentClient, File, RpcError, files_of, text_of
+from woa_agents.files import MediaTypes
+from woa_protocol import SigningKey
+from woa_protocol.models import Message, Part, Role, Task, TaskState
+
+
+class Ask(BaseModel):
+    question: str
+    lang: str = "en"
+
+
+class Answer(BaseModel):
+    answer: str
+    lang: str
+
+
+class Caption(BaseModel):
+    image: Annotated[File, MediaTypes("image/png")]
+
+
+class Strict(BaseModel):
+    text: str
+
+
+def build() -> Agent:
+    agent = Agent("plain", "Plain A2A skills.")
+
+    @agent.skill(default=True)
+    async def chat(text: str) -> str:
+        """Upper-case text."""
+        return text.upper()
+
+    @agent.skill()
+    async def ask(request: Ask) -> Answer:
+        return Answer(answer=request.question[::-1], lang=request.lang)
+
+    @agent.skill()
+    async def caption(request: Caption) -> list[str | File]:
+        assert request.image.raw is not None
+        flipped = File(raw=request.image.raw[::-1], media_type="image/png", filename="out.png")
+        return [f"{len(request.image.raw)} bytes", flipped]
+
+    @agent.skill(plain_text=False)
+    async def strict(request: Strict) -> str:
+        return request.text
+
+    @agent.skill()
+    async def hello(text: str) -> Message:
+        return Message(message_id="r1", role=Role.AGENT, parts=[Part(text=f"hi {text}")])
+
+    return agent
+
+
+@pytest.mark.req("AGT-062")
+async def test_text_files_and_messages_with_the_sdks_own_agent() -> None:
+    key = SigningKey.generate()
+    async with build().running() as running, AgentClient(key, timeout=10) as client:
+        remote = await client.agent(running.url)
+        assert remote.did is not None  # signed: every answer below was verified
+        assert await client.call("chat", "hello", agent=remote) == "HELLO"
+        routed = await client.send(None, "no key", agent=remote)  # the default skill
+        assert isinstance(routed, Task)
+        assert text_of(routed) == "NO KEY"
+        answer = await client.call("ask", "olleh", Answer, agent=remote)  # text fills the field
+        assert answer == Answer(answer="hello", lang="en")
+        png = File(raw=b"\x89PNG", media_type="image/png", filename="in.png")
+        captioned = await client.send("caption", png, agent=remote)
+        assert isinstance(captioned, Task)
+        assert captioned.status.state == TaskState.COMPLETED
+        assert text_of(captioned) == "4 bytes"
+        assert [f.raw for f in files_of(captioned)] == [b"GNP\x89"]
+        assert await client.call("caption", png, agent=remote) == [
+            "4 bytes",
+            files_of(captioned)[0],
+        ]
+        reply = await client.send("hello", "Ada", agent=remote)
+        assert isinstance(reply, Message)
+        assert await client.call("hello", "Ada", agent=remote) == "hi Ada"
+        assert await client.call("strict", {"text": "as data"}, agent=remote) == "as data"
+        with pytest.raises(RpcError) as info:  # no text mode: a str goes as JSON data
+            await client.call("strict", "bare", agent=remote)
+        assert info.value.code == -32602
