@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from woa_agents import StateClient, StateClientError
+from woa_agents import StateClient, StateClientError, TransportError
 from woa_protocol import SigningKey
 from woa_registry.state import verify_history
 
@@ -211,7 +211,7 @@ async def test_sigkill_during_writes_keeps_every_acknowledged_write(
             while True:
                 try:
                     result = await client.put(NS, key, version, if_match=version)
-                except (httpx.TransportError, OSError):
+                except (TransportError, OSError):
                     return  # the server died mid-request: not acknowledged
                 version = int(result["version"])
                 acked[key] = version
