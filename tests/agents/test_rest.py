@@ -201,3 +201,33 @@ async def test_profile_reasons_stay_in_metadata_and_unsigned_callers_are_refused
         ok = await plain.call("POST", "/message:send", {"message": text_message("a")})
         assert ok.json()["task"]["artifacts"][0]["parts"] == [{"text": "A"}]
         await plain.http.aclose()
+
+
+@pytest.mark.req("AGT-005")
+@pytest.mark.parametrize("binding", ["JSONRPC", "HTTP+JSON"])
+async def test_the_sdk_client_calls_an_sdk_agent_signed_on_either_binding(binding: str) -> None:
+    from pydantic import BaseModel
+
+    from woa_agents import AgentClient, RpcError
+
+    class Pair(BaseModel):
+        a: int
+        b: int
+
+    agent = build()
+
+    @agent.skill()
+    async def add(request: Pair) -> Pair:
+        return Pair(a=request.a + request.b, b=0)
+
+    async with (
+        agent.running() as running,
+        AgentClient(SigningKey.generate(), bindings=(binding,)) as client,
+    ):
+        remote = await client.agent(running.url)
+        assert remote.binding == binding
+        assert await client.call("upper", "shout", agent=running.url) == "SHOUT"
+        assert await client.call("add", {"a": 1, "b": 2}, agent=running.url) == {"a": 3, "b": 0}
+        with pytest.raises(RpcError) as info:
+            await client.call("add", {"a": "x", "b": 2}, agent=running.url)
+        assert info.value.code == -32602
