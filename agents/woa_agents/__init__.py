@@ -25,7 +25,7 @@ from .errors import (
     SkillOutputError,
     TransportError,
 )
-from .files import File
+from .files import File, MediaTypes
 from .http import PeerError, RetryPolicy, SignedHttp, SignedHttpClient
 from .registry_client import FeedEvent, RegistryClient, RegistryError
 from .state_client import Backoff, StateClient, StateClientError, UpdateConflictError, WatchEvent
@@ -79,6 +79,7 @@ __all__ = [
     "InMemoryTaskStore",
     "InputRequired",
     "JsonRpcCode",
+    "MediaTypes",
     "NoAgentAvailableError",
     "Partial",
     "PeerError",

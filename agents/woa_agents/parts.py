@@ -78,14 +78,23 @@ def _is_file(hint: Any) -> bool:
     return isinstance(hint, type) and issubclass(hint, File)
 
 
-def _file_kind(hint: Any) -> str | None:
-    """``"one"`` for File (or File | None), ``"many"`` for list[File], else None."""
+def _file_kind(hint: Any) -> tuple[str, list[str]] | None:
+    """How a field takes files, or None for a field that is no file.
+
+    ``("one", types)`` for File (or File | None), ``("many", types)`` for list[File];
+    ``types`` are the media types a :class:`MediaTypes` annotation declares.
+    """
     if _is_file(hint):
-        return "one"
+        return "one", []
     origin = typing.get_origin(hint)
     args = [a for a in typing.get_args(hint) if a is not type(None)]
-    if origin in (list, Sequence) and len(args) == 1 and _is_file(args[0]):
-        return "many"
+    if origin is typing.Annotated:
+        inner = _file_kind(args[0])
+        declared = [t for m in hint.__metadata__ if isinstance(m, MediaTypes) for t in m.types]
+        return None if inner is None else (inner[0], declared or inner[1])
+    if origin in (list, Sequence) and len(args) == 1:
+        inner = _file_kind(args[0])
+        return None if inner is None else ("many", inner[1])
     if origin in (typing.Union, types.UnionType) and len(args) == 1:
         return _file_kind(args[0])
     return None
@@ -200,12 +209,15 @@ def input_spec(
     file_fields: list[tuple[str, bool]] = []
     file_modes: list[str] = []
     for name, info in annotation.model_fields.items():
-        kind = _file_kind(info.annotation)
-        if kind is None:
+        found = _file_kind(info.annotation)
+        if found is None:
             continue
+        kind, declared = found
+        declared = declared or [
+            t for m in info.metadata if isinstance(m, MediaTypes) for t in m.types
+        ]
         file_fields.append((name, kind == "many"))
-        declared = [m for m in info.metadata if isinstance(m, MediaTypes)]
-        file_modes.extend(declared[0].types if declared else [ANY_MODE])
+        file_modes.extend(declared or [ANY_MODE])
     if input_modes:
         modes = list(input_modes)
     else:

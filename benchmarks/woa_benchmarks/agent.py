@@ -11,7 +11,11 @@ pure-Python asyncio loop and h11 parser can be chosen instead:
   ``SendMessage`` over its JSON-RPC binding;
 * ``woa``: a Web of Agents SDK agent with one typed ``echo`` skill, called with a signed
   typed skill call: the agent verifies the request (replay cache included), validates the
-  input, runs the task, and signs the answer bound to the request.
+  input, runs the task, and signs the answer bound to the request;
+* ``text``: the same agent called as any A2A client calls it, with a plain unsigned
+  ``SendMessage`` of one text part and no skill metadata, reaching its default text skill
+  (the agent accepts unsigned callers and still signs its answer): a plain text round
+  trip, beside a2a-sdk's.
 
 The load generator (this process) measures the servers, as wrk would, and stays out of
 their way: every request of a round is built beforehand (for ``woa``: signed, each with
@@ -80,6 +84,8 @@ class AgentBenchResult:
     bare: PathResult
     a2a: PathResult
     woa: PathResult
+    text: PathResult
+    """The plain A2A text round trip against the same agent."""
     concurrency: int
     http: str
     loop: str
@@ -105,6 +111,11 @@ class AgentBenchResult:
     def vs_a2a(self) -> float:
         """Signed skill calls per second / a2a-sdk SendMessage per second."""
         return self.woa.load.throughput / self.a2a.load.throughput
+
+    @property
+    def text_vs_a2a(self) -> float:
+        """Plain text round trips per second / a2a-sdk SendMessage per second."""
+        return self.text.load.throughput / self.a2a.load.throughput
 
 
 # -- the servers (run in child processes) -----------------------------------------------
@@ -159,16 +170,23 @@ def _a2a_app(url: str) -> Any:
 def _woa_app(url: str) -> Any:
     from pydantic import BaseModel
 
-    from woa_agents import Agent
+    from woa_agents import Agent, SignaturePolicy
 
     class Text(BaseModel):
         text: str
 
-    agent = Agent("echo", "Echoes text (benchmark).")
+    # plain A2A clients are unsigned; a signed request is still verified (AGT-031)
+    agent = Agent(
+        "echo", "Echoes text (benchmark).", policy=SignaturePolicy(require_signatures=False)
+    )
 
     @agent.skill(family="classical", idempotent=True)
     async def echo(request: Text) -> Text:
         return request
+
+    @agent.skill(family="classical", default=True)
+    async def chat(text: str) -> str:
+        return text
 
     return agent.app(url)
 
@@ -434,10 +452,26 @@ async def _paths(procs: dict[str, tuple[subprocess.Popen[bytes], str]]) -> dict[
         if data != {"text": "hello"} or validate_instance(output_schema, data):
             raise RuntimeError(f"unexpected output {data}")
 
+    def build_text() -> tuple[bytes, HttpRequest]:
+        body = json.dumps(message([{"text": "hello"}]), separators=(",", ":")).encode()
+        request = HttpRequest("POST", woa_url, dict(a2a_headers), body)
+        return _raw_post(woa_url, a2a_headers, body), request
+
+    def check_text(request: HttpRequest, reply: _Reply) -> None:
+        response = HttpResponse(reply.status, reply.headers, reply.body, request=request)
+        verifier.verify_response(response, expected_did=remote.did)  # unbound: unsigned call
+        answer = json.loads(reply.body)
+        if reply.status != 200 or "result" not in answer:
+            raise RuntimeError(f"the agent answered {reply.status}: {reply.body[:200]!r}")
+        parts = answer["result"]["task"]["artifacts"][0]["parts"]
+        if parts != [{"text": "hello"}]:
+            raise RuntimeError(f"unexpected text answer {parts}")
+
     return {
         "bare": _Path(bare_url, procs["bare"][0].pid, build_bare, check_bare),
         "a2a": _Path(a2a_url, procs["a2a"][0].pid, build_a2a, check_a2a),
         "woa": _Path(woa_url, procs["woa"][0].pid, build_woa, check_woa),
+        "text": _Path(woa_url, procs["woa"][0].pid, build_text, check_text),
     }
 
 
@@ -468,6 +502,7 @@ async def _measure(
             bare=measured["bare"],
             a2a=measured["a2a"],
             woa=measured["woa"],
+            text=measured["text"],
             concurrency=concurrency,
             http=http,
             loop=loop,

@@ -51,6 +51,7 @@ def agent(
         ("(a) FastAPI POST, unsigned", result.bare),
         ("(b) a2a-sdk 1.3 SendMessage (hello world)", result.a2a),
         ("Web of Agents signed skill call", result.woa),
+        ("Web of Agents plain text SendMessage, unsigned", result.text),
     ]
     for name, path in rows:
         load = path.load
@@ -66,7 +67,8 @@ def agent(
         f"signed / FastAPI: {result.vs_bare:.2f} "
         f"({verdict(result.vs_bare >= bench.GOAL_VS_BARE)} goal >= {bench.GOAL_VS_BARE}); "
         f"signed / a2a-sdk: {result.vs_a2a:.1f}x "
-        f"({verdict(result.vs_a2a >= bench.GOAL_VS_A2A)} goal >= {bench.GOAL_VS_A2A}x)"
+        f"({verdict(result.vs_a2a >= bench.GOAL_VS_A2A)} goal >= {bench.GOAL_VS_A2A}x); "
+        f"plain text / a2a-sdk: {result.text_vs_a2a:.1f}x"
     )
     console.print(
         "server CPU per request: signed / FastAPI "

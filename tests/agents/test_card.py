@@ -17,9 +17,8 @@ from google.protobuf.json_format import ParseDict
 from jwt import PyJWK
 from pydantic import BaseModel, Field
 
-from woa_agents import Agent, File
+from woa_agents import Agent, File, MediaTypes
 from woa_agents.card import clean_empty
-from woa_agents.files import MediaTypes
 from woa_protocol import resolve_did, verify_card
 from woa_protocol.models import AgentCard, read_extension
 

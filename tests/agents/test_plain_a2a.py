@@ -15,8 +15,7 @@ from typing import Annotated, Any
 import pytest
 from pydantic import BaseModel
 
-from woa_agents import Agent, File, InputRequired, Partial, SkillContext
-from woa_agents.files import MediaTypes
+from woa_agents import Agent, File, InputRequired, MediaTypes, Partial, SkillContext
 from woa_protocol import SigningKey
 from woa_protocol.models import Message, Part, Role
 

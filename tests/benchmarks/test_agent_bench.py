@@ -17,7 +17,7 @@ from woa_cli.main import app
 @pytest.mark.parametrize(("http", "loop"), [("httptools", "uvloop"), ("h11", "asyncio")])
 def test_agent_benchmark_smoke(http: str, loop: str) -> None:
     result = bench.run(requests=30, rounds=2, concurrency=2, http=http, loop=loop)
-    for path in (result.bare, result.a2a, result.woa):
+    for path in (result.bare, result.a2a, result.woa, result.text):
         assert path.load.requests == 30
         assert path.load.p99 >= path.load.p50 > 0
         assert path.server_cpu > 0
@@ -27,6 +27,7 @@ def test_agent_benchmark_smoke(http: str, loop: str) -> None:
     assert result.ed25519 > 0
     assert result.ed25519_share == result.ed25519 / result.bare.server_cpu
     assert result.vs_bare == result.woa.load.throughput / result.bare.load.throughput
+    assert result.text_vs_a2a == result.text.load.throughput / result.a2a.load.throughput
 
 
 def test_a_wrong_answer_fails_the_benchmark(monkeypatch: pytest.MonkeyPatch) -> None:
