@@ -54,25 +54,41 @@ log = logging.getLogger(__name__)
 
 _JSON = "application/json"
 
-HTTP_STATUS: dict[int, tuple[int, str]] = {
-    JsonRpcCode.TASK_NOT_FOUND: (404, "NOT_FOUND"),
-    JsonRpcCode.TASK_NOT_CANCELABLE: (409, "FAILED_PRECONDITION"),
-    JsonRpcCode.PUSH_NOTIFICATION_NOT_SUPPORTED: (400, "UNIMPLEMENTED"),
-    JsonRpcCode.UNSUPPORTED_OPERATION: (400, "UNIMPLEMENTED"),
-    JsonRpcCode.CONTENT_TYPE_NOT_SUPPORTED: (415, "INVALID_ARGUMENT"),
-    JsonRpcCode.INVALID_AGENT_RESPONSE: (502, "INTERNAL"),
-    JsonRpcCode.EXTENDED_AGENT_CARD_NOT_CONFIGURED: (400, "FAILED_PRECONDITION"),
-    JsonRpcCode.EXTENSION_SUPPORT_REQUIRED: (400, "FAILED_PRECONDITION"),
-    JsonRpcCode.VERSION_NOT_SUPPORTED: (400, "UNIMPLEMENTED"),
-    JsonRpcCode.PARSE_ERROR: (400, "INVALID_ARGUMENT"),
-    JsonRpcCode.INVALID_REQUEST: (400, "INVALID_ARGUMENT"),
-    JsonRpcCode.METHOD_NOT_FOUND: (404, "NOT_FOUND"),
-    JsonRpcCode.INVALID_PARAMS: (400, "INVALID_ARGUMENT"),
-    JsonRpcCode.INTERNAL_ERROR: (500, "INTERNAL"),
-    JsonRpcCode.UNAUTHENTICATED: (401, "UNAUTHENTICATED"),
-    JsonRpcCode.FORBIDDEN: (403, "PERMISSION_DENIED"),
+HTTP_STATUS: dict[int, tuple[int, str, str]] = {
+    JsonRpcCode.TASK_NOT_FOUND: (404, "NOT_FOUND", "TASK_NOT_FOUND"),
+    JsonRpcCode.TASK_NOT_CANCELABLE: (409, "FAILED_PRECONDITION", "TASK_NOT_CANCELABLE"),
+    JsonRpcCode.PUSH_NOTIFICATION_NOT_SUPPORTED: (
+        400,
+        "UNIMPLEMENTED",
+        "PUSH_NOTIFICATION_NOT_SUPPORTED",
+    ),
+    JsonRpcCode.UNSUPPORTED_OPERATION: (400, "UNIMPLEMENTED", "UNSUPPORTED_OPERATION"),
+    JsonRpcCode.CONTENT_TYPE_NOT_SUPPORTED: (
+        415,
+        "INVALID_ARGUMENT",
+        "CONTENT_TYPE_NOT_SUPPORTED",
+    ),
+    JsonRpcCode.INVALID_AGENT_RESPONSE: (502, "INTERNAL", "INVALID_AGENT_RESPONSE"),
+    JsonRpcCode.EXTENDED_AGENT_CARD_NOT_CONFIGURED: (
+        400,
+        "FAILED_PRECONDITION",
+        "EXTENDED_AGENT_CARD_NOT_CONFIGURED",
+    ),
+    JsonRpcCode.EXTENSION_SUPPORT_REQUIRED: (
+        400,
+        "FAILED_PRECONDITION",
+        "EXTENSION_SUPPORT_REQUIRED",
+    ),
+    JsonRpcCode.VERSION_NOT_SUPPORTED: (400, "UNIMPLEMENTED", "VERSION_NOT_SUPPORTED"),
+    JsonRpcCode.PARSE_ERROR: (400, "INVALID_ARGUMENT", "INVALID_REQUEST"),
+    JsonRpcCode.INVALID_REQUEST: (400, "INVALID_ARGUMENT", "INVALID_REQUEST"),
+    JsonRpcCode.METHOD_NOT_FOUND: (404, "NOT_FOUND", "METHOD_NOT_FOUND"),
+    JsonRpcCode.INVALID_PARAMS: (400, "INVALID_ARGUMENT", "INVALID_PARAMS"),
+    JsonRpcCode.INTERNAL_ERROR: (500, "INTERNAL", "INTERNAL_ERROR"),
 }
-"""A2A error code -> (HTTP status, google.rpc.Code name), A2A 1.0's mapping table."""
+"""A2A error code -> (HTTP status, google.rpc.Code name, A2A ErrorInfo reason): A2A 1.0's
+mapping table. -32050 and -32051 (this profile's) are 401 UNAUTHENTICATED and 403
+PERMISSION_DENIED with their own reasons."""
 
 _TASK = r"/tasks/(?P<id>[^/:]+)"
 _ROUTES: list[tuple[re.Pattern[str], frozenset[str], str]] = [
@@ -107,11 +123,24 @@ def rest_operation(path: str) -> tuple[str, frozenset[str], str | None] | None:
 
 
 def _error_body(exc: RpcError) -> tuple[int, bytes]:
-    status, code = HTTP_STATUS.get(exc.code, (500, "INTERNAL"))
+    """The AIP-193 error body and its HTTP status.
+
+    ErrorInfo's reason is A2A's for the error type (REST clients map errors by it); the
+    profile's finer reason, when there is one, is in its metadata as ``woaReason``.
+    """
+    if exc.code == JsonRpcCode.UNAUTHENTICATED:
+        status, code, reason = 401, "UNAUTHENTICATED", exc.reason
+    elif exc.code == JsonRpcCode.FORBIDDEN:
+        status, code, reason = 403, "PERMISSION_DENIED", exc.reason
+    else:
+        status, code, reason = HTTP_STATUS.get(exc.code, (500, "INTERNAL", "INTERNAL_ERROR"))
     if exc.http_status == 413:
         status = 413
-    error = exc.to_error()
-    body = {"code": status, "status": code, "message": exc.message, "details": error["data"]}
+    details = exc.to_error()["data"]
+    if reason != exc.reason:
+        metadata = {**details[0]["metadata"], "woaReason": exc.reason}
+        details[0] = {**details[0], "reason": reason, "metadata": metadata}
+    body = {"code": status, "status": code, "message": exc.message, "details": details}
     return status, to_json({"error": body})
 
 
