@@ -89,10 +89,6 @@ def _annotations(
 _UNIONS = (typing.Union, types.UnionType)
 
 
-BINDINGS = ("JSONRPC",)
-"""The A2A bindings an agent serves, in the card's order of preference."""
-
-
 def _union(lists: Iterable[list[str]]) -> list[str]:
     return list(dict.fromkeys(mode for modes in lists for mode in modes))
 
@@ -244,8 +240,11 @@ class Agent:
             name=self.name,
             description=self.description,
             supported_interfaces=[
-                AgentInterface(url=url, protocol_binding=binding, protocol_version="1.0")
-                for binding in BINDINGS
+                AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0"),
+                # REST paths are joined to it ("{url}/message:send"): no trailing slash
+                AgentInterface(
+                    url=url.rstrip("/"), protocol_binding="HTTP+JSON", protocol_version="1.0"
+                ),
             ],
             version=self.version,
             capabilities=AgentCapabilities(

@@ -1,7 +1,8 @@
 """The agent's HTTP app (Starlette): card, JSON-RPC endpoint, health and metrics.
 
 Routes: ``GET /.well-known/agent-card.json`` (the signed card, with ``Cache-Control`` and a
-strong ``ETag``; ``If-None-Match`` answers 304), ``POST /`` (the A2A JSON-RPC binding),
+strong ``ETag``; ``If-None-Match`` answers 304), ``POST /`` (the A2A JSON-RPC binding), the
+A2A HTTP+JSON binding's paths (``/message:send``, ``/tasks/{id}``, ...: :mod:`.rest`),
 ``GET /healthz`` and ``GET /metrics``. Every response is signed by the agent's key.
 """
 
@@ -26,6 +27,7 @@ from woa_protocol.models import AGENT_CARD_PATH  # shared with clients
 
 from .jsonrpc import A2ARequestHandler, JsonRpcEndpoint
 from .metrics import AgentMetrics
+from .rest import RestEndpoint, rest_operation
 from .signing import RequestVerifier
 
 __all__ = ["AGENT_CARD_PATH", "CARD_CACHE_CONTROL", "build_app"]
@@ -46,13 +48,17 @@ class _AgentApp(Starlette):
     skipping it and the router saves a measurable share of each call (``woa bench agent``).
     """
 
-    def __init__(self, endpoint: JsonRpcEndpoint, **kwargs: Any) -> None:
+    def __init__(self, endpoint: JsonRpcEndpoint, rest: RestEndpoint, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.endpoint = endpoint
+        self.rest = rest
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
             await self.endpoint(scope, receive, send)  # it refuses two Host lines itself
+            return
+        if scope["type"] == "http" and rest_operation(scope["path"]) is not None:
+            await self.rest(scope, receive, send)  # likewise
             return
         if scope["type"] == "http":
             try:
@@ -81,6 +87,15 @@ def build_app(
     card_body = json.dumps(card, separators=(",", ":"), ensure_ascii=False).encode()
     etag = '"' + hashlib.sha256(canonicalize(card)).hexdigest()[:32] + '"'
     endpoint = JsonRpcEndpoint(
+        handler,
+        signer=signer,
+        verifier=verifier,
+        max_body_bytes=max_body_bytes,
+        public_url=public_url,
+        observe=metrics.observe,
+    )
+
+    rest = RestEndpoint(
         handler,
         signer=signer,
         verifier=verifier,
@@ -128,6 +143,7 @@ def build_app(
 
     app = _AgentApp(
         endpoint,
+        rest,
         routes=[
             Route(AGENT_CARD_PATH, agent_card, methods=["GET"]),
             Route("/", endpoint, methods=["POST"]),

@@ -9,6 +9,8 @@ a pydantic model (a data artifact checked against the model), a ``str`` (text), 
 from __future__ import annotations
 
 import inspect
+import types
+import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,6 +143,14 @@ class Skill:
             self.output_model, Message
         )
         """The handler answers with a Message instead of running a task (AGT-018)."""
+        self.may_reply = self.replies_with_message or (
+            any(
+                isinstance(a, type) and issubclass(a, Message)
+                for a in typing.get_args(self.output_model)
+            )
+            and typing.get_origin(self.output_model) in (typing.Union, types.UnionType)
+        )
+        """The result may be a Message: a blocking call then answers it without a task."""
         self.streaming = inspect.isasyncgenfunction(self.handler)
         if self.replies_with_message and self.streaming:
             raise TypeError(f"skill {self.id!r}: a Message reply comes from a plain coroutine")

@@ -201,7 +201,7 @@ class A2ARequestHandler:
         if skill.replies_with_message:
             return await self._reply(skill, value, message, call)
         config = request.configuration or _DEFAULT_CONFIG
-        inline = blocking and not skill.streaming and not config.return_immediately
+        inline = blocking and not config.return_immediately
         return await self.runner.start(
             skill,
             value,
@@ -245,6 +245,9 @@ class A2ARequestHandler:
         begun = await self._begin(request, call, blocking=True)
         if isinstance(begun, Message):
             return {"message": begun}
+        reply = self.runner.take_reply(begun.id)
+        if reply is not None:
+            return {"message": reply}
         task = begun
         config = request.configuration or _DEFAULT_CONFIG
         if not config.return_immediately and task.status.state not in _SETTLED:

@@ -32,6 +32,15 @@ from woa_protocol.models import (
 from ..errors import JsonRpcCode, RpcError
 from ..signing import RequestVerifier
 from ..tracing import TraceContext
+from ..transport import (
+    Answer,
+    ClientGoneError,
+    JsonAnswer,
+    TooLargeError,
+    check_json_content_type,
+    read_body,
+    to_json,
+)
 from .handler import A2ARequestHandler, CallInfo, RawJson, parse_request
 
 __all__ = ["JsonRpcEndpoint", "METHODS"]
@@ -57,64 +66,11 @@ _PUSH = (
 _JSON = "application/json"
 
 
-class _TooLargeError(Exception):
-    """The body exceeds the limit."""
-
-
-class _ClientGoneError(Exception):
-    """The client disconnected before its request body arrived: nobody to answer."""
-
-
-def _to_json(value: Any) -> bytes:
-    """Write a result: JSON values and A2A models (in their wire form), in one pass."""
-    return pydantic_core.to_json(value, by_alias=True, exclude_none=True)
-
-
 def _result_json(request_id: Any, result: Any) -> bytes:
     """The JSON-RPC success response; a :class:`RawJson` result is copied in as it is."""
     if isinstance(result, RawJson):  # same bytes as _to_json would write for the envelope
-        return b'{"jsonrpc":"2.0","id":' + _to_json(request_id) + b',"result":' + result + b"}"
-    return _to_json({"jsonrpc": "2.0", "id": request_id, "result": result})
-
-
-class _Answer:
-    """A complete response sent as two ASGI messages (lighter than a Starlette Response)."""
-
-    __slots__ = ("body", "headers", "status")
-
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]
-        raw.append((b"content-length", str(len(self.body)).encode("ascii")))
-        await send({"type": "http.response.start", "status": self.status, "headers": raw})
-        await send({"type": "http.response.body", "body": self.body})
-
-
-Answer = _Answer | StreamingResponse
-
-
-async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
-    declared = headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLargeError
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _ClientGoneError
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _TooLargeError
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return b'{"jsonrpc":"2.0","id":' + to_json(request_id) + b',"result":' + result + b"}"
+    return to_json({"jsonrpc": "2.0", "id": request_id, "result": result})
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -190,11 +146,11 @@ class JsonRpcEndpoint:
                     http_status=400,
                 ) from None
             try:
-                http_request.body = await _read_body(receive, headers, self.max_body_bytes)
-            except _ClientGoneError:
+                http_request.body = await read_body(receive, headers, self.max_body_bytes)
+            except ClientGoneError:
                 outcome = "CLIENT_DISCONNECTED"
                 return None
-            except _TooLargeError:
+            except TooLargeError:
                 raise RpcError(
                     JsonRpcCode.INVALID_REQUEST,
                     f"payload too large: the limit is {self.max_body_bytes} bytes",
@@ -203,6 +159,7 @@ class JsonRpcEndpoint:
                     http_status=413,
                 ) from None
             verified = self.verifier.verify(http_request)
+            check_json_content_type(headers)
             try:  # strict JSON (no NaN, no lone surrogates), read in Rust
                 body = pydantic_core.from_json(http_request.body, allow_inf_nan=False)
             except ValueError as exc:
@@ -238,7 +195,7 @@ class JsonRpcEndpoint:
         except RpcError as exc:
             outcome = exc.reason
             error = {"jsonrpc": "2.0", "id": request_id, "error": exc.to_error()}
-            return self._json(http_request, exc.http_status, _to_json(error))
+            return self._json(http_request, exc.http_status, to_json(error))
         except Exception as exc:  # the agent keeps serving whatever a handler does
             log.exception("internal error in %s", method)
             outcome = "INTERNAL_ERROR"
@@ -246,7 +203,7 @@ class JsonRpcEndpoint:
             return self._json(
                 http_request,
                 200,
-                _to_json({"jsonrpc": "2.0", "id": request_id, "error": internal.to_error()}),
+                to_json({"jsonrpc": "2.0", "id": request_id, "error": internal.to_error()}),
             )
         finally:
             if self._observe is not None:
@@ -293,7 +250,7 @@ class JsonRpcEndpoint:
             self.signer.sign_response(response, label)
         else:
             self.signer.sign_reply(response)
-        return _Answer(status, response.headers, body)
+        return JsonAnswer(status, response.headers, body)
 
     def _stream(
         self, request: HttpRequest, request_id: Any, events: AsyncIterator[dict[str, Any]]
@@ -305,10 +262,10 @@ class JsonRpcEndpoint:
             try:
                 async for event in events:
                     frame = {"jsonrpc": "2.0", "id": request_id, "result": event}
-                    yield b"data: " + _to_json(frame) + b"\n\n"
+                    yield b"data: " + to_json(frame) + b"\n\n"
             except RpcError as exc:
                 frame = {"jsonrpc": "2.0", "id": request_id, "error": exc.to_error()}
-                yield b"event: error\ndata: " + _to_json(frame) + b"\n\n"
+                yield b"event: error\ndata: " + to_json(frame) + b"\n\n"
 
         headers = dict(head.headers)  # content-type as signed (no charset appended)
         headers["cache-control"] = "no-cache"

@@ -80,6 +80,9 @@ class _Run:
     subscribers: list[tuple[_Queue, bool]] = field(default_factory=list)
     """Each subscriber's queue, and whether it stays open through interruptions."""
     streamed: list[Part] = field(default_factory=list)
+    unsaved: bool = False
+    """Not stored yet: a Message result may still answer instead of the task (AGT-018)."""
+    reply: Message | None = None
     job: asyncio.Task[Any] | None = None
     inline: bool = False
     settled: asyncio.Event = field(default_factory=asyncio.Event)
@@ -129,7 +132,10 @@ class TaskRunner:
             )
             run = _Run(task, owner, skill)
             self._runs[task.id] = run
-            await self.store.save(task, owner)
+            if inline and skill.may_reply:  # nobody knows the task yet: store it on change
+                run.unsaved = True
+            else:
+                await self.store.save(task, owner)
         else:
             run.task.history = [*(run.task.history or []), message]
             run.settled = asyncio.Event()
@@ -174,6 +180,14 @@ class TaskRunner:
             return stored.task
         await run.settled.wait()
         return run.task
+
+    def take_reply(self, task_id: str) -> Message | None:
+        """The Message a handler answered with instead of the task (then no task exists)."""
+        run = self._runs.get(task_id)
+        if run is None or run.reply is None:
+            return None
+        del self._runs[task_id]
+        return run.reply
 
     def settled_json(self, task_id: str) -> bytes | None:
         """Take the JSON of a task that ended here: the bytes its store got, or None.
@@ -259,6 +273,12 @@ class TaskRunner:
                         output = item
             else:
                 output = await run.skill.invoke(value, ctx)
+            if isinstance(output, Message) and run.unsaved:  # answered without a task
+                run.reply = output.model_copy(
+                    update={"context_id": output.context_id or run.task.context_id}
+                )
+                run.settled.set()
+                return
             artifacts, message = run.skill.results(output)
             if not artifacts and run.streamed:  # the chunks were the result
                 artifacts = [self._streamed(run)]
@@ -315,6 +335,7 @@ class TaskRunner:
     async def _set_state(self, run: _Run, state: TaskState, message: Message | None = None) -> None:
         check_transition(run.task.status.state, state)
         run.task.status = _status(state, message)
+        run.unsaved = False
         if is_terminal(state):  # serialised once, for the store and for the answer
             wire = run.task.to_json_bytes()
             await self.store.save_settled(run.task, run.owner, wire)

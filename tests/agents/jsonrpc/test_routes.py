@@ -474,3 +474,19 @@ async def test_a_body_in_several_chunks_is_read_whole(raw: RawCaller) -> None:
     result = response.json()["result"]["task"]
     assert result["status"]["state"] == "TASK_STATE_COMPLETED"
     assert result["artifacts"][0]["parts"][0]["data"]["text"] == "in pieces"
+
+
+@pytest.mark.req("AGT-005")
+async def test_a_body_declared_as_not_json_is_content_type_not_supported() -> None:
+    from ..conftest import make_agent
+
+    app = make_agent(policy=SignaturePolicy(require_signatures=False)).app("http://agent.test/")
+    async with app.router.lifespan_context(app):
+        raw = RawCaller(app, None)
+        body = {"jsonrpc": "2.0", "id": 1, "method": "GetTask", "params": {"id": "x"}}
+        response = await raw.post(body, headers={"content-type": "text/plain"})
+        assert response.status_code == 415
+        assert response.json()["error"]["code"] == -32005
+        ok = await raw.post(body, headers={"content-type": "application/a2a+json; charset=utf-8"})
+        assert ok.json()["error"]["code"] == -32001  # read as JSON: the task is unknown
+        await raw.http.aclose()
