@@ -313,10 +313,11 @@ async def test_a_stream_that_times_out_cancels_its_task() -> None:
         assert task.status.state == TaskState.CANCELED
 
 
-async def test_subscribe_to_an_input_required_task_until_it_completes() -> None:
+@pytest.mark.parametrize("binding", ["JSONRPC", "HTTP+JSON"])
+async def test_subscribe_to_an_input_required_task_until_it_completes(binding: str) -> None:
     async with (
         make_agent().running() as running,
-        AgentClient(SigningKey.generate()) as client,
+        AgentClient(SigningKey.generate(), bindings=[binding]) as client,
     ):
         first = await client.send("ask", {"text": "hi"}, agent=running.url)
         assert isinstance(first, Task)
