@@ -561,6 +561,8 @@ class AgentClient:
                         break
         except httpx.HTTPError as exc:
             raise AgentUnreachableError(f"{agent.url}: stream broke: {exc}") from exc
+        except ValueError as exc:  # an event whose data is not JSON
+            raise RpcError(JsonRpcCode.INVALID_AGENT_RESPONSE, f"bad stream event: {exc}") from exc
         finally:
             await response.aclose()
 
@@ -829,8 +831,9 @@ class AgentClient:
         remote = await self._one(agent)
         message = self._message(skill, self._content(remote, skill, input))
         task_id: str | None = None
+        limit = self.timeout if timeout is None else timeout
         try:
-            async with asyncio.timeout(self.timeout if timeout is None else timeout):
+            async with asyncio.timeout(limit):
                 params = {"message": message}
                 async for event in self._events(
                     remote, "SendStreamingMessage", params, traceparent
@@ -851,10 +854,10 @@ class AgentClient:
                 wire = await self.request(
                     remote, "GetTask", {"id": task_id}, traceparent=traceparent
                 )
-        except TimeoutError:
+        except TimeoutError as exc:
             if task_id is not None:
                 await self._cancel_quietly(remote, task_id)
-            raise
+            raise AgentUnreachableError(f"{remote.url} did not finish within {limit}s") from exc
         task = _task(wire)
         self._check_task(remote, task)
         output = self._typed(remote, skill, natural_value(task), output_model)

@@ -294,3 +294,43 @@ async def test_an_unreachable_agent_is_a_retry_safe_transport_error() -> None:
     assert info.value.retry_safe
     assert isinstance(info.value, TransportError)
     assert isinstance(info.value.__cause__, TransportError)
+
+
+@pytest.mark.req("AGT-063")
+async def test_a_stream_that_times_out_cancels_its_task() -> None:
+    async with (
+        make_agent().running() as running,
+        AgentClient(SigningKey.generate()) as client,
+    ):
+        with pytest.raises(AgentUnreachableError, match=r"did not finish within 0\.5s"):
+            _ = [
+                e
+                async for e in client.stream(
+                    "wait", {"text": "never"}, agent=running.url, timeout=0.5
+                )
+            ]
+        [task] = (await client.list_tasks(agent=running.url)).tasks
+        assert task.status.state == TaskState.CANCELED
+
+
+@pytest.mark.parametrize("binding", ["JSONRPC", "HTTP+JSON"])
+async def test_subscribe_to_an_input_required_task_until_it_completes(binding: str) -> None:
+    async with (
+        make_agent().running() as running,
+        AgentClient(SigningKey.generate(), bindings=[binding]) as client,
+    ):
+        first = await client.send("ask", {"text": "hi"}, agent=running.url)
+        assert isinstance(first, Task)
+        assert first.status.state == TaskState.INPUT_REQUIRED
+
+        async def answer_soon() -> None:
+            await asyncio.sleep(0.3)
+            await client.send("ask", {"text": "name:Ada"}, agent=running.url, task_id=first.id)
+
+        answering = asyncio.create_task(answer_soon())
+        events = [e async for e in client.subscribe(first.id, agent=running.url)]
+        await answering
+        assert events[-1].kind == "result"
+        assert events[-1].output == {"text": "hello Ada after 2 messages", "caller": None}
+        states = [e.data["status"]["state"] for e in events if e.kind == "status"]
+        assert states[-1] == TaskState.COMPLETED.value

@@ -11,10 +11,19 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel
 
-from woa_agents import Agent, AgentClient, File, RpcError, files_of, text_of
+from woa_agents import (
+    Agent,
+    AgentClient,
+    AgentIdentityError,
+    File,
+    RemoteAgent,
+    RpcError,
+    files_of,
+    text_of,
+)
 from woa_agents.files import MediaTypes
 from woa_protocol import SigningKey
-from woa_protocol.models import Message, Part, Role, Task, TaskState
+from woa_protocol.models import BINDING_HTTP_JSON, Message, Part, Role, Task, TaskState
 
 
 class Ask(BaseModel):
@@ -93,3 +102,39 @@ async def test_text_files_and_messages_with_the_sdks_own_agent() -> None:
         with pytest.raises(RpcError) as info:  # no text mode: a str goes as JSON data
             await client.call("strict", "bare", agent=remote)
         assert info.value.code == -32602
+
+
+@pytest.mark.req("AGT-065")
+@pytest.mark.req("AGT-035")
+async def test_signed_calls_over_http_json() -> None:
+    from .conftest import CountOut, EchoOut, make_agent
+
+    agent, key = make_agent(), SigningKey.generate()
+    async with (
+        agent.running() as running,
+        AgentClient(key, timeout=10, bindings=[BINDING_HTTP_JSON]) as client,
+    ):
+        remote = await client.agent(running.url)
+        assert remote.binding == BINDING_HTTP_JSON
+        assert remote.did == agent.did
+        out = await client.call("echo", {"text": "rest", "times": 2}, EchoOut, agent=remote)
+        assert out == EchoOut(text="restrest", caller=key.did)  # signed request, verified answer
+        events = [e async for e in client.stream("count", {"n": 2}, CountOut, agent=remote)]
+        assert events[-1].output == CountOut(total=2)  # the stream head checked, then GetTask
+        task = await client.send("wait", {"text": "never"}, agent=remote, return_immediately=True)
+        assert isinstance(task, Task)
+        assert (await client.cancel(task.id, agent=remote)).status.state == TaskState.CANCELED
+        assert (await client.get_task(task.id, agent=remote)).status.state == TaskState.CANCELED
+        assert (await client.list_tasks(agent=remote)).tasks[0].id == task.id
+        with pytest.raises(RpcError) as info:
+            await client.call("echo", {"text": 1}, agent=remote)
+        assert info.value.code == -32602
+        with pytest.raises(RpcError) as missing:
+            await client.get_task("no-such-task", agent=remote)
+        assert missing.value.code == -32001
+    impostor = make_agent()
+    async with impostor.running() as other, AgentClient(key, bindings=[BINDING_HTTP_JSON]) as c:
+        genuine = RemoteAgent.from_card(agent.card(other.url), bindings=[BINDING_HTTP_JSON])
+        assert genuine.binding == BINDING_HTTP_JSON
+        with pytest.raises(AgentIdentityError, match="not signed by"):
+            await c.call("fail", {"text": "x"}, agent=genuine)  # not idempotent: raised
