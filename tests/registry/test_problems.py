@@ -97,6 +97,17 @@ def _with_member(value: str) -> bytes:
     return text.replace('"version": "1.0.0"', f'"version": "1.0.0", "x": {value}').encode()
 
 
+def _duplicate_name() -> bytes:
+    text = json.dumps({"card": make_card(VICTIM, name="Changed")})
+    return text.replace('"name": "Changed"', '"name": "Changed", "name": "Victim"', 1).encode()
+
+
+def _duplicate_card() -> bytes:
+    first = json.dumps(make_card(VICTIM, name="Changed"))
+    second = json.dumps(make_card(VICTIM, name="Second"))
+    return f'{{"card": {first}, "leaseSeconds": 60, "card": {second}}}'.encode()
+
+
 CASES = [
     Case(
         "unsigned",
@@ -233,6 +244,27 @@ CASES = [
         "not-canonicalizable",
         _put(raw=_with_member("[" * 300 + "]" * 300)),
         pytest.mark.req("REG-015"),
+    ),
+    Case(
+        "card nested 100,000 levels",
+        422,
+        "not-canonicalizable",
+        _put(raw=_with_member("[" * 100_000 + "]" * 100_000)),
+        pytest.mark.req("JCS-004"),
+    ),
+    Case(
+        "card with two name members",
+        400,
+        "duplicate-member-name",
+        _put(raw=_duplicate_name()),
+        pytest.mark.req("JCS-006"),
+    ),
+    Case(
+        "body with two card members",
+        400,
+        "duplicate-member-name",
+        _put(raw=_duplicate_card()),
+        pytest.mark.req("JCS-006"),
     ),
     Case(
         "extension names another DID",
@@ -435,3 +467,15 @@ async def test_store_failure_is_a_signed_internal_error(
         assert ready.status_code == 503
         assert ready.json()["status"] == "unavailable"
         assert (await http.get("/healthz")).status_code == 200
+
+
+@pytest.mark.req("JCS-006")
+async def test_duplicate_member_error_names_its_path(
+    registered: None, http: httpx.AsyncClient
+) -> None:
+    content, headers = signed(VICTIM, "PUT", PATH, raw=_duplicate_name())
+    problem = (await http.put(PATH, content=content, headers=headers)).json()
+    assert (problem["path"], problem["name"]) == ("$.card", "name")
+    content, headers = signed(VICTIM, "PUT", PATH, raw=_duplicate_card())
+    problem = (await http.put(PATH, content=content, headers=headers)).json()
+    assert (problem["path"], problem["name"]) == ("$", "card")

@@ -19,7 +19,15 @@ from pydantic import BaseModel
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from woa_protocol import AmbiguousHostError, HttpRequest, HttpResponse, MessageSigner
+from woa_protocol import (
+    AmbiguousHostError,
+    DuplicateMemberError,
+    HttpRequest,
+    HttpResponse,
+    MessageSigner,
+    WoaError,
+    strict_json,
+)
 from woa_protocol.httpsig import decode_headers, target_uri
 from woa_protocol.models import (
     CancelTaskRequest,
@@ -55,6 +63,25 @@ _PUSH = (
     "DeleteTaskPushNotificationConfig",
 )
 _JSON = "application/json"
+
+
+def _parse_body(raw: bytes) -> Any:
+    """The envelope as I-JSON (JCS-006): no duplicate names, NaN, lone surrogates, deep nesting."""
+    try:
+        return strict_json.loads(raw)
+    except DuplicateMemberError as exc:
+        raise RpcError(
+            JsonRpcCode.PARSE_ERROR,
+            f"invalid JSON: {exc.detail}",
+            reason="DUPLICATE_MEMBER_NAME",
+            metadata={"type": exc.problem.uri, **exc.extensions},
+        ) from exc
+    except WoaError as exc:  # malformed, or nested past the limit (JCS-004)
+        raise RpcError(
+            JsonRpcCode.PARSE_ERROR,
+            f"invalid JSON: {exc.detail}",
+            metadata={"type": exc.problem.uri},
+        ) from exc
 
 
 class _TooLargeError(Exception):
@@ -203,10 +230,7 @@ class JsonRpcEndpoint:
                     http_status=413,
                 ) from None
             verified = self.verifier.verify(http_request)
-            try:  # strict JSON (no NaN, no lone surrogates), read in Rust
-                body = pydantic_core.from_json(http_request.body, allow_inf_nan=False)
-            except ValueError as exc:
-                raise RpcError(JsonRpcCode.PARSE_ERROR, f"invalid JSON: {exc}") from exc
+            body = _parse_body(http_request.body)
             if isinstance(body, dict):
                 rid = body.get("id")
                 request_id = (

@@ -1,0 +1,45 @@
+"""Shared state refuses hostile input with the documented problem and stores nothing."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from woa_agents import StateClient
+from woa_protocol import SigningKey
+from woa_registry.state import StateRuntime
+
+from ._support import NS, snapshot
+from .test_routes import board, problem, send
+
+__all__ = ["board"]  # the fixture, shared with test_routes
+
+
+@pytest.mark.req("JCS-006")
+async def test_duplicate_names_in_documents_patches_and_bodies_are_refused(
+    http: httpx.AsyncClient, board: StateClient, owner: SigningKey, runtime: StateRuntime
+) -> None:
+    await board.put(NS, "doc", {"a": 1}, create=True)
+    before = await snapshot(runtime.store)
+    cases = [
+        ("PUT", f"/v1/state/{NS}/docs/new", b'{"x":{"y":1,"y":2}}', {"if-none-match": "*"}, "$.x"),
+        (
+            "PATCH",
+            f"/v1/state/{NS}/docs/doc",
+            b'[{"op":"add","path":"/b","value":1,"value":2}]',
+            {"if-match": '"1"', "content-type": "application/json-patch+json"},
+            "$[0]",
+        ),
+        ("PUT", f"/v1/state/{NS}", b'{"publicRead":false,"publicRead":true}', {}, "$"),
+        (
+            "POST",
+            f"/v1/state/{NS}/batch",
+            b'{"operations":[{"op":"put","key":"k","key":"j","value":1,"ifNoneMatch":"*"}]}',
+            {},
+            "$.operations[0]",
+        ),
+    ]
+    for method, path, raw, headers, where in cases:
+        r = await send(http, owner, method, path, raw=raw, headers=headers)
+        assert problem(r, 400, "duplicate-member-name")["path"] == where, path
+    assert await snapshot(runtime.store) == before
