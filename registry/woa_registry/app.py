@@ -157,7 +157,7 @@ def create_app(
         address_limiter=TokenBucketLimiter(settings.rate_per_address, settings.burst_per_address),
         version=REGISTRY_VERSION,
     )
-    state = StateRuntime.for_registry(settings, ctx.authenticator)  # shared state, same DB
+    state = StateRuntime.for_registry(settings, ctx.authenticator, key=key)  # shared state, same DB
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

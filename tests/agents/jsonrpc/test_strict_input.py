@@ -59,3 +59,25 @@ async def test_every_depth_past_the_limit_gets_one_answer(raw: RawCaller, depth:
     assert response.json()["error"]["code"] == -32700
     assert error_info(response.json())["metadata"]["type"] == "urn:woa:problem:not-canonicalizable"
     await assert_still_serving(raw)
+
+
+@pytest.mark.req("MSG-012")
+async def test_an_a2a_version_the_signature_does_not_cover_is_refused(raw: RawCaller) -> None:
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "SendMessage",
+            "params": {"message": message("echo", {"text": "x"})},
+        }
+    ).encode()
+    headers = raw.signed_headers(body)
+    headers["a2a-version"] = "1.0"  # added after signing
+    response = await raw.http.post(raw.url, content=body, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == -32050
+    assert "a2a-version" in response.json()["error"]["message"]
+    covered = raw.signed_headers(body, {"a2a-version": "1.0"})  # the SDK's signer covers it
+    response = await raw.http.post(raw.url, content=body, headers=covered)
+    assert response.json()["result"]["task"]["status"]["state"] == "TASK_STATE_COMPLETED"
+    assert await _tasks(raw) == 1

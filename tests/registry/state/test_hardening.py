@@ -9,7 +9,7 @@ from woa_agents import StateClient
 from woa_protocol import SigningKey
 from woa_registry.state import StateRuntime
 
-from ._support import NS, snapshot
+from ._support import NS, signed_request, snapshot
 from .test_routes import board, problem, send
 
 __all__ = ["board"]  # the fixture, shared with test_routes
@@ -42,4 +42,23 @@ async def test_duplicate_names_in_documents_patches_and_bodies_are_refused(
     for method, path, raw, headers, where in cases:
         r = await send(http, owner, method, path, raw=raw, headers=headers)
         assert problem(r, 400, "duplicate-member-name")["path"] == where, path
+    assert await snapshot(runtime.store) == before
+
+
+@pytest.mark.req("MSG-012")
+async def test_a_precondition_changed_in_transit_is_refused_and_nothing_applies(
+    http: httpx.AsyncClient, board: StateClient, owner: SigningKey, runtime: StateRuntime
+) -> None:
+    await board.put(NS, "cas", {"v": 1}, create=True)
+    await board.put(NS, "cas", {"v": 2}, if_match=1)
+    before = await snapshot(runtime.store)
+    path = f"/v1/state/{NS}/docs/cas"
+    content, headers = signed_request(owner, "PUT", path, {"v": 3}, headers={"if-match": '"1"'})
+    headers["if-match"] = "*"  # a stale compare-and-set turned into a blind overwrite
+    r = await http.put(path, content=content, headers=headers)
+    problem(r, 401, "signature-invalid")
+    content, headers = signed_request(owner, "PUT", path, {"v": 3})
+    headers["if-match"] = "*"  # added after signing
+    r = await http.put(path, content=content, headers=headers)
+    assert "if-match" in problem(r, 401, "signature-invalid")["detail"]
     assert await snapshot(runtime.store) == before
