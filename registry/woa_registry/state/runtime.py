@@ -26,6 +26,7 @@ from ..problems import RateLimitedError
 from ..settings import RegistrySettings
 from ..signing import RequestAuthenticator, request_from_scope
 from .models import Provenance
+from .paths import LiteralStatePathMiddleware
 from .provenance import provenance_of
 from .service import StateService
 from .settings import StateSettings
@@ -140,3 +141,4 @@ def install_state(app: FastAPI, runtime: StateRuntime) -> None:
 
     app.state.woa_state = runtime
     app.include_router(router)
+    app.add_middleware(LiteralStatePathMiddleware)

@@ -62,3 +62,28 @@ async def test_a_precondition_changed_in_transit_is_refused_and_nothing_applies(
     r = await http.put(path, content=content, headers=headers)
     assert "if-match" in problem(r, 401, "signature-invalid")["detail"]
     assert await snapshot(runtime.store) == before
+
+
+@pytest.mark.req("STATE-006")
+async def test_percent_encoded_state_paths_are_refused_before_routing(
+    http: httpx.AsyncClient, board: StateClient, owner: SigningKey, runtime: StateRuntime
+) -> None:
+    before = await snapshot(runtime.store)
+    for method, path, body in [
+        ("PUT", f"/v1/state/{NS}/docs/a%2Fb", 1),
+        ("PUT", f"/v1/state/{NS}/docs/%41", 1),
+        ("PUT", "/v1/state/..%2F..%2Fetc", {}),
+        ("PUT", "/v1/state/..%2F..%2Fetc/docs/x", 1),
+        ("GET", f"/v1/state/{NS}/docs/a%2Fb", None),
+        ("GET", f"/v1/state/{NS}/history/a%2fb", None),
+    ]:
+        r = await send(http, owner, method, path, body, headers={"if-none-match": "*"})
+        problem(r, 422, "invalid-request")
+    assert await snapshot(runtime.store) == before
+    # the literal spelling works, and its history's target URI names exactly its key
+    await board.put(NS, "a/b", 1, create=True)
+    r = await send(http, owner, "GET", f"/v1/state/{NS}/history/a/b")
+    (entry,) = r.json()["entries"]
+    assert entry["request"]["targetUri"].endswith(f"/v1/state/{NS}/docs/a/b")
+    r = await send(http, owner, "GET", f"/v1/state/{NS}/docs?prefix=a%2F")
+    assert [d["key"] for d in r.json()["documents"]] == ["a/b"]
