@@ -25,6 +25,7 @@ from .metrics import MetricsMiddleware, RegistryMetrics
 from .middleware import (
     AddressRateLimitMiddleware,
     BodyLimitMiddleware,
+    HeaderLimitMiddleware,
     HostCheckMiddleware,
     InternalErrorMiddleware,
     problem_response,
@@ -216,6 +217,11 @@ def create_app(
     app.add_middleware(HostCheckMiddleware)
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(
+        HeaderLimitMiddleware,
+        max_bytes=settings.max_header_bytes,
+        max_fields=settings.max_header_fields,
+    )
     app.add_middleware(
         ResponseSigningMiddleware, key=key, lifetime=settings.response_signature_lifetime_seconds
     )

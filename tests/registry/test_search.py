@@ -216,7 +216,7 @@ async def test_payload_search(http: httpx.AsyncClient, agents: dict[str, Signing
         (b"{", "malformed-json"),
         (b'{"filters": {}}', "invalid-request"),
         (b'{"payload": 1, "family": "huge"}', "invalid-request"),
-        (b"[" * 100_000 + b"]" * 100_000, "malformed-json"),
+        (b"[" * 100_000 + b"]" * 100_000, "not-canonicalizable"),  # any depth (JCS-004)
     ],
 )
 async def test_bad_payload_search(http: httpx.AsyncClient, content: bytes, slug: str) -> None:
