@@ -21,7 +21,7 @@ from woa_protocol import (
 )
 from woa_registry.storage import AgentStore
 
-from ._support import BASE, REGISTRY_KEY, make_card, put_agent, signed, snapshot
+from ._support import BASE, REGISTRY_KEY, SkillSpec, make_card, put_agent, signed, snapshot
 
 VICTIM = SigningKey.from_seed(b"v" * 32)
 OTHER = SigningKey.from_seed(b"o" * 32)
@@ -265,6 +265,20 @@ CASES = [
         "duplicate-member-name",
         _put(raw=_duplicate_card()),
         pytest.mark.req("JCS-006"),
+    ),
+    Case(
+        "card name with a NUL",
+        422,
+        "invalid-request",
+        _put({"card": make_card(VICTIM, name="a\u0000b"), "leaseSeconds": 60}),
+        pytest.mark.req("REG-075"),
+    ),
+    Case(
+        "skill tag with an escape character",
+        422,
+        "invalid-request",
+        _put({"card": make_card(VICTIM, skills=[SkillSpec(tags=("\u001b[2J",))])}),
+        pytest.mark.req("REG-075"),
     ),
     Case(
         "extension names another DID",

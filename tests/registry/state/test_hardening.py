@@ -87,3 +87,17 @@ async def test_percent_encoded_state_paths_are_refused_before_routing(
     assert entry["request"]["targetUri"].endswith(f"/v1/state/{NS}/docs/a/b")
     r = await send(http, owner, "GET", f"/v1/state/{NS}/docs?prefix=a%2F")
     assert [d["key"] for d in r.json()["documents"]] == ["a/b"]
+
+
+@pytest.mark.req("REG-075")
+async def test_control_characters_in_context_ids_are_422(
+    http: httpx.AsyncClient, board: StateClient, owner: SigningKey, runtime: StateRuntime
+) -> None:
+    before = await snapshot(runtime.store)
+    for query in ("a%00b", "a%01", "%7F", "%C2%85"):
+        r = await http.get(f"/v1/state?contextId={query}")
+        assert problem(r, 422, "invalid-request")["errors"][0]["path"] == "contextId"
+    for context in ("a\u0000b", "\u001b[31m"):
+        r = await send(http, owner, "PUT", f"/v1/state/{NS}", {"contextId": context})
+        problem(r, 422, "invalid-request")
+    assert await snapshot(runtime.store) == before
