@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -106,6 +107,13 @@ def _duplicate_card() -> bytes:
     first = json.dumps(make_card(VICTIM, name="Changed"))
     second = json.dumps(make_card(VICTIM, name="Second"))
     return f'{{"card": {first}, "leaseSeconds": 60, "card": {second}}}'.encode()
+
+
+def _alg_none_card() -> dict[str, Any]:
+    card = make_card(VICTIM, name="Changed")
+    header = base64.urlsafe_b64encode(b'{"alg":"none","kid":"' + VICTIM.did.encode() + b'"}')
+    card["signatures"] = [{"protected": header.decode().rstrip("="), "signature": ""}]
+    return {"card": card, "leaseSeconds": 60}
 
 
 CASES = [
@@ -265,6 +273,13 @@ CASES = [
         "duplicate-member-name",
         _put(raw=_duplicate_card()),
         pytest.mark.req("JCS-006"),
+    ),
+    Case(
+        "card signed with alg none",
+        401,
+        "invalid-card-signature",
+        _put(_alg_none_card()),
+        pytest.mark.req("CARD-007"),
     ),
     Case(
         "card name with a NUL",

@@ -84,8 +84,10 @@ async def register_agent(did: DidPath, request: Request) -> JSONResponse:
     payload = parse_model(parse_json(body), RegisterRequest)
     now = utcnow()
     lease_until = ctx.lease_until(payload.lease_seconds, now)
-    card, extension = parse_card(payload.card, require_extension=True)
+    # The signature first (CARD-007): a card nobody vouches for is refused as such (401),
+    # whatever else is wrong with it; then its schema (422).
     verify_card(payload.card, expected_did=did)
+    card, extension = parse_card(payload.card, require_extension=True)
     assert extension is not None
     if extension.did != did:
         raise DidMismatchError(f"the card extension names {extension.did}, the path {did}")
