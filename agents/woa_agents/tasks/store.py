@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from woa_protocol import strict_json
 from woa_protocol.models import TERMINAL_TASK_STATES, Task, TaskState
 
 __all__ = ["InMemoryTaskStore", "StoredTask", "TaskPage", "TaskStore"]
@@ -53,7 +54,7 @@ def _keyset_position(page_token: str) -> Any:
         if not page_token.startswith("k"):
             raise ValueError
         raw = page_token[1:]
-        position = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        position = strict_json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         if position is None:
             raise ValueError
         return position
