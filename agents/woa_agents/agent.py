@@ -31,6 +31,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from woa_protocol import MessageSigner, ReplayPolicy, SigningKey, sign_card
+from woa_protocol.headers import DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER_FIELDS
 from woa_protocol.keyfile import load_key
 from woa_protocol.models import (
     AgentCapabilities,
@@ -116,6 +117,8 @@ class Agent:
         max_body_bytes: int = 1024 * 1024,
         replay: ReplayPolicy | None = None,
         default_skill: str | None = None,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+        max_header_fields: int = DEFAULT_MAX_HEADER_FIELDS,
     ) -> None:
         if not name or not description:
             raise ValueError("an agent needs a name and a description (A2A requires both)")
@@ -138,6 +141,7 @@ class Agent:
         self.registry_did = registry_did
         self.mdns = mdns
         self.max_body_bytes = max_body_bytes
+        self.header_limits = (max_header_bytes, max_header_fields)  # 431 beyond (MSG-013)
         self.replay = replay
         self.skills: dict[str, Skill] = {}
         self.default_skill = default_skill
@@ -277,6 +281,8 @@ class Agent:
             signer=MessageSigner(self.key),
             verifier=RequestVerifier(self.policy, replay=self.replay),
             max_body_bytes=self.max_body_bytes,
+            max_header_bytes=self.header_limits[0],
+            max_header_fields=self.header_limits[1],
             public_url=public_url,
             on_startup=lifecycle.start if lifecycle else None,
             on_shutdown=lifecycle.stop if lifecycle else None,

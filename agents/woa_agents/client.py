@@ -37,6 +37,7 @@ from woa_protocol import (
     HttpRequest,
     SigningKey,
     WoaError,
+    strict_json,
     validate_instance,
     verify_card,
 )
@@ -423,7 +424,7 @@ class AgentClient:
         if response.status_code != 200:
             raise AgentCallError(f"{card_url} answered {response.status_code}", retry_safe=True)
         try:
-            card = response.json()
+            card = strict_json.loads(response.content)
         except ValueError as exc:
             raise AgentCallError(f"{card_url} is not JSON") from exc
         if not isinstance(card, dict):
@@ -503,7 +504,7 @@ class AgentClient:
 
     def _result(self, agent: RemoteAgent, response: httpx.Response) -> dict[str, Any]:
         try:
-            body = response.json()
+            body = strict_json.loads(response.content)
         except ValueError as exc:
             raise AgentCallError(f"{agent.url} answered {response.status_code}, not JSON") from exc
         if agent.binding != BINDING_JSONRPC:
@@ -942,9 +943,9 @@ async def _sse_frames(response: httpx.Response) -> AsyncIterator[dict[str, Any]]
     async for line in response.aiter_lines():
         if line == "":
             if data:
-                yield json.loads("\n".join(data))
+                yield strict_json.loads("\n".join(data))
                 data = []
         elif line.startswith("data:"):
             data.append(line[5:].lstrip(" "))
     if data:
-        yield json.loads("\n".join(data))
+        yield strict_json.loads("\n".join(data))

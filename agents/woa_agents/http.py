@@ -36,6 +36,7 @@ from woa_protocol import (
     ReplayGuard,
     SigningKey,
     WoaError,
+    strict_json,
 )
 from woa_protocol.httpsig import DEFAULT_LABEL, normalize_headers
 
@@ -319,7 +320,7 @@ class SignedHttpClient:
         if response.status_code != 200:
             raise self.error_class(response.status_code, _problem(response))
         try:
-            description = response.json()
+            description = strict_json.loads(response.content)
         except ValueError:
             description = None
         if not isinstance(description, dict) or not isinstance(description.get("did"), str):
@@ -372,7 +373,7 @@ class SignedHttpClient:
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = await self._request(method, path, **kwargs)
-        result: dict[str, Any] = response.json()
+        result: dict[str, Any] = strict_json.loads(response.content)
         return result
 
     def _verify(
@@ -415,7 +416,7 @@ class RegistryPeerClient(SignedHttpClient):
 
 def _problem(response: httpx.Response) -> dict[str, Any]:
     try:
-        problem = response.json()
+        problem = strict_json.loads(response.content)
     except ValueError:
         return {"type": "about:blank", "detail": response.text}
     if not isinstance(problem, dict):

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from woa_protocol import strict_json
 from woa_protocol.models import A2AModel, UtcTimestamp
 
 from .http import REGISTRY_WELL_KNOWN, PeerError, RegistryPeerClient
@@ -157,7 +158,7 @@ class RegistryClient(RegistryPeerClient):
                 async with ws_connect(self.feed_url(since), open_timeout=10) as socket:
                     failures = 0
                     async for raw in socket:
-                        event = FeedEvent.model_validate_json(raw)
+                        event = FeedEvent.model_validate(strict_json.loads(raw))
                         since = event.seq
                         yield event
                 if not reconnect:

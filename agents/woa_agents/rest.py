@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-import pydantic_core
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -44,6 +43,7 @@ from .transport import (
     JsonAnswer,
     TooLargeError,
     check_json_content_type,
+    parse_body,
     read_body,
     to_json,
 )
@@ -249,10 +249,7 @@ class RestEndpoint:
     def _body(self, request: HttpRequest) -> dict[str, Any]:
         if not request.body.strip():
             return {}
-        try:  # strict JSON (no NaN, no lone surrogates), read in Rust
-            body = pydantic_core.from_json(request.body, allow_inf_nan=False)
-        except ValueError as exc:
-            raise RpcError(JsonRpcCode.PARSE_ERROR, f"invalid JSON: {exc}") from exc
+        body = parse_body(request.body)  # I-JSON, as on JSON-RPC (JCS-006)
         if not isinstance(body, dict):
             raise RpcError(JsonRpcCode.INVALID_PARAMS, "the body must be a JSON object")
         return body

@@ -22,6 +22,12 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from woa_protocol import AmbiguousHostError, HttpResponse, MessageSigner, canonicalize
+from woa_protocol.headers import (
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_MAX_HEADER_FIELDS,
+    HeaderFieldsTooLargeError,
+    check_header_limits,
+)
 from woa_protocol.httpsig import request_host
 from woa_protocol.models import AGENT_CARD_PATH  # shared with clients
 
@@ -48,12 +54,35 @@ class _AgentApp(Starlette):
     skipping it and the router saves a measurable share of each call (``woa bench agent``).
     """
 
-    def __init__(self, endpoint: JsonRpcEndpoint, rest: RestEndpoint, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        endpoint: JsonRpcEndpoint,
+        rest: RestEndpoint,
+        *,
+        header_limits: tuple[int, int],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.endpoint = endpoint
         self.rest = rest
+        self.max_header_bytes, self.max_header_fields = header_limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":  # 431 before any work (MSG-013)
+            try:
+                check_header_limits(
+                    scope["headers"],
+                    max_bytes=self.max_header_bytes,
+                    max_fields=self.max_header_fields,
+                )
+            except HeaderFieldsTooLargeError as exc:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1009, "reason": exc.detail})
+                    return
+                body = json.dumps(exc.to_problem(str(scope.get("path", "")))).encode()
+                headers = {"content-type": "application/problem+json"}
+                await _signed(self.endpoint.signer, 431, body, headers)(scope, receive, send)
+                return
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
             await self.endpoint(scope, receive, send)  # it refuses two Host lines itself
             return
@@ -78,6 +107,8 @@ def build_app(
     signer: MessageSigner,
     verifier: RequestVerifier,
     max_body_bytes: int = 1024 * 1024,
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+    max_header_fields: int = DEFAULT_MAX_HEADER_FIELDS,
     public_url: str | None = None,
     on_startup: Callable[[], Awaitable[None]] | None = None,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
@@ -144,6 +175,7 @@ def build_app(
     app = _AgentApp(
         endpoint,
         rest,
+        header_limits=(max_header_bytes, max_header_fields),
         routes=[
             Route(AGENT_CARD_PATH, agent_card, methods=["GET"]),
             Route("/", endpoint, methods=["POST"]),

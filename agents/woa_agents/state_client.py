@@ -21,7 +21,7 @@ import httpx
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from woa_protocol import HttpRequest
+from woa_protocol import HttpRequest, strict_json
 
 from .http import PeerError, RegistryPeerClient
 
@@ -333,7 +333,7 @@ class StateClient(RegistryPeerClient):
             try:
                 async with ws_connect(url, additional_headers=headers, open_timeout=10) as sock:
                     async for raw in sock:
-                        frame = json.loads(raw)
+                        frame = strict_json.loads(raw)
                         if frame.get("type") == "hello":
                             failures = 0
                             if since is None:

@@ -11,14 +11,17 @@ import pydantic_core
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from woa_protocol import DuplicateMemberError, WoaError, strict_json
+
 from .errors import JsonRpcCode, RpcError
 
 __all__ = [
     "Answer",
-    "check_json_content_type",
     "ClientGoneError",
     "JsonAnswer",
     "TooLargeError",
+    "check_json_content_type",
+    "parse_body",
     "read_body",
     "to_json",
 ]
@@ -78,6 +81,25 @@ async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> by
         chunks.append(chunk)
         more = message.get("more_body", False)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def parse_body(raw: bytes) -> Any:
+    """The envelope as I-JSON (JCS-006): no duplicate names, NaN, lone surrogates, deep nesting."""
+    try:
+        return strict_json.loads(raw)
+    except DuplicateMemberError as exc:
+        raise RpcError(
+            JsonRpcCode.PARSE_ERROR,
+            f"invalid JSON: {exc.detail}",
+            reason="DUPLICATE_MEMBER_NAME",
+            metadata={"type": exc.problem.uri, **exc.extensions},
+        ) from exc
+    except WoaError as exc:  # malformed, or nested past the limit (JCS-004)
+        raise RpcError(
+            JsonRpcCode.PARSE_ERROR,
+            f"invalid JSON: {exc.detail}",
+            metadata={"type": exc.problem.uri},
+        ) from exc
 
 
 def check_json_content_type(headers: dict[str, str]) -> None:

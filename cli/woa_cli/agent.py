@@ -130,10 +130,12 @@ def call(
         parts.append(text)
     parts.extend(_files(file, media_type))
     if input_json is not None:
+        from woa_protocol import WoaError, strict_json
+
         try:
-            parts.append(json.loads(input_json))
-        except json.JSONDecodeError as exc:
-            fail(f"--input is not JSON: {exc}")
+            parts.append(strict_json.loads(input_json))
+        except WoaError as exc:
+            fail(f"--input is not I-JSON: {exc.detail}")
     if not parts:
         fail("give the input: --input JSON, --text TEXT and/or --file PATH")
     content = parts[0] if len(parts) == 1 else tuple(parts)

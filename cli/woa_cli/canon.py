@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
-from woa_protocol import CanonicalizationError, canonicalize
+from woa_protocol import CanonicalizationError, MalformedJsonError, canonicalize, strict_json
 
 from ._console import fail
 
 __all__ = ["canon"]
 
 
-def _reject_constant(name: str) -> float:
-    raise CanonicalizationError(f"{name} is not a JSON number; JCS cannot represent it")
-
-
 def canon() -> None:
     """Canonicalise JSON from stdin (RFC 8785) and write the exact signed bytes to stdout."""
     text = sys.stdin.buffer.read()
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        fail(f"stdin is not JSON: {exc}")
+        value = strict_json.loads(text)  # I-JSON: duplicate names refused (JCS-006)
+    except MalformedJsonError as exc:
+        fail(f"stdin is not I-JSON: {exc.detail}")
     except CanonicalizationError as exc:
         fail(exc.detail)
     try:

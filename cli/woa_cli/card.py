@@ -8,7 +8,14 @@ from typing import Any
 
 import typer
 
-from woa_protocol import CardSignatureError, InvalidKeyError, WoaError, sign_card, verify_card
+from woa_protocol import (
+    CardSignatureError,
+    InvalidKeyError,
+    WoaError,
+    sign_card,
+    strict_json,
+    verify_card,
+)
 from woa_protocol.keyfile import load_key
 
 from ._console import console, fail
@@ -20,11 +27,11 @@ app = typer.Typer(help="Sign and verify agent cards.", no_args_is_help=True)
 
 def _read_card(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = strict_json.loads(path.read_bytes())
     except FileNotFoundError:
         fail(f"{path}: no such file")
-    except json.JSONDecodeError as exc:
-        fail(f"{path}: not JSON: {exc}")
+    except WoaError as exc:
+        fail(f"{path}: not I-JSON: {exc.detail}")
     if not isinstance(data, dict):
         fail(f"{path}: an agent card is a JSON object")
     return data

@@ -180,10 +180,12 @@ def search(
     if payload is None:
         _print_agents(_run(_search(url, registry_did, **filters)), as_json)
         return
+    from woa_protocol import WoaError, strict_json
+
     try:
-        instance = json.loads(payload)
-    except json.JSONDecodeError as exc:
-        fail(f"--payload is not JSON: {exc}")
+        instance = strict_json.loads(payload)
+    except WoaError as exc:
+        fail(f"--payload is not I-JSON: {exc.detail}")
 
     async def by_payload() -> dict[str, Any]:
         from woa_agents import RegistryClient

@@ -87,10 +87,12 @@ def _run(coro: Any) -> Any:
 
 def _json_argument(text: str, what: str) -> Any:
     raw = sys.stdin.read() if text == "-" else text
+    from woa_protocol import WoaError, strict_json
+
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        fail(f"{what} is not JSON: {exc}")
+        return strict_json.loads(raw)
+    except WoaError as exc:
+        fail(f"{what} is not I-JSON: {exc.detail}")
 
 
 def _print(data: Any) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
+from . import strict_json
 from .canonical import canonicalize
 from .errors import CardSignatureError, InvalidDidError
 from .identity import SigningKey, did_url, resolve_did
@@ -93,7 +93,7 @@ def _verify_one(entry: Any, encoded_payload: str) -> VerifiedSignature:
     if not isinstance(protected_b64, str) or not isinstance(signature, str):
         raise CardSignatureError("a card signature needs 'protected' and 'signature' strings")
     try:
-        header = json.loads(_b64url_decode(protected_b64))
+        header = strict_json.loads(_b64url_decode(protected_b64))
     except (binascii.Error, ValueError) as exc:
         raise CardSignatureError(f"protected header is not base64url JSON: {exc}") from exc
     if not isinstance(header, dict):

@@ -17,9 +17,11 @@ __all__ = [
     "CanonicalizationError",
     "CardSignatureError",
     "DigestMismatchError",
+    "DuplicateMemberError",
     "InvalidDidError",
     "InvalidKeyError",
     "InvalidSignatureError",
+    "MalformedJsonError",
     "MissingSignatureError",
     "ProblemType",
     "SchemaError",
@@ -90,6 +92,21 @@ class CanonicalizationError(WoaError, ValueError):
     """A value has no RFC 8785 canonical form (NaN, huge integer, lone surrogate, ...)."""
 
     problem = register("not-canonicalizable", 422, "Value has no RFC 8785 canonical form")
+
+
+class MalformedJsonError(WoaError, ValueError):
+    """A body or document is not JSON (or not UTF-8)."""
+
+    problem = register("malformed-json", 400, "Malformed JSON body")
+
+
+class DuplicateMemberError(MalformedJsonError):
+    """An object names one member twice, which I-JSON (RFC 7493) forbids (spec JCS-006).
+
+    ``path`` is the JSON path of the object, ``name`` the repeated member name.
+    """
+
+    problem = register("duplicate-member-name", 400, "Duplicate JSON member name")
 
 
 class InvalidDidError(WoaError, ValueError):

@@ -13,7 +13,6 @@ same bytes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
+from . import strict_json
 from .errors import InvalidDidError, InvalidKeyError
 
 __all__ = [
@@ -185,7 +185,7 @@ class SigningKey:
     def from_jwk(cls, jwk: dict[str, Any] | str) -> SigningKey:
         """Load a private OKP/Ed25519 JWK (object or JSON text)."""
         try:
-            data = json.loads(jwk) if isinstance(jwk, str) else jwk
+            data = strict_json.loads(jwk) if isinstance(jwk, str) else jwk
         except ValueError as exc:
             raise InvalidKeyError(f"the JWK is not valid JSON: {exc}") from exc
         if not isinstance(data, dict) or data.get("kty") != "OKP" or data.get("crv") != "Ed25519":

@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from .errors import InvalidKeyError
+from . import strict_json
+from .errors import CanonicalizationError, InvalidKeyError, MalformedJsonError
 from .identity import SigningKey
 
 __all__ = ["KeyFormat", "load_key", "save_key"]
@@ -40,9 +41,9 @@ def load_key(path: Path) -> SigningKey:
     data = path.read_bytes()
     if data.lstrip().startswith(b"{"):
         try:
-            return SigningKey.from_jwk(json.loads(data))
-        except json.JSONDecodeError as exc:
-            raise InvalidKeyError(f"{path}: not valid JSON: {exc}") from exc
+            return SigningKey.from_jwk(strict_json.loads(data))
+        except (MalformedJsonError, CanonicalizationError) as exc:
+            raise InvalidKeyError(f"{path}: not valid I-JSON: {exc.detail}") from exc
     if b"-----BEGIN" in data:
         return SigningKey.from_pem(data)
     raise InvalidKeyError(f"{path}: neither a PEM nor a JWK key file")

@@ -25,6 +25,7 @@ from .metrics import MetricsMiddleware, RegistryMetrics
 from .middleware import (
     AddressRateLimitMiddleware,
     BodyLimitMiddleware,
+    HeaderLimitMiddleware,
     HostCheckMiddleware,
     InternalErrorMiddleware,
     problem_response,
@@ -157,7 +158,7 @@ def create_app(
         address_limiter=TokenBucketLimiter(settings.rate_per_address, settings.burst_per_address),
         version=REGISTRY_VERSION,
     )
-    state = StateRuntime.for_registry(settings, ctx.authenticator)  # shared state, same DB
+    state = StateRuntime.for_registry(settings, ctx.authenticator, key=key)  # shared state, same DB
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -216,6 +217,11 @@ def create_app(
     app.add_middleware(HostCheckMiddleware)
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(
+        HeaderLimitMiddleware,
+        max_bytes=settings.max_header_bytes,
+        max_fields=settings.max_header_fields,
+    )
     app.add_middleware(
         ResponseSigningMiddleware, key=key, lifetime=settings.response_signature_lifetime_seconds
     )

@@ -7,11 +7,12 @@ problem type. The OpenAPI document still describes each body (see ``json_body``)
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
+
+from woa_protocol import strict_json
 
 from .problems import InvalidRequestError, MalformedJsonError, PayloadTooLargeError
 
@@ -36,23 +37,14 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
 
 
 def parse_json(body: bytes) -> Any:
-    """Parse a UTF-8 JSON body; raise :class:`MalformedJsonError` with the position."""
+    """Parse a JSON body as I-JSON (``woa_protocol.strict_json``).
+
+    Raises ``MalformedJsonError`` with the position, ``DuplicateMemberError`` with the path
+    of a repeated member name, ``CanonicalizationError`` for nesting past the limit.
+    """
     if not body.strip():
         raise MalformedJsonError("the request body is empty; a JSON object is required")
-    try:
-        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-    except UnicodeDecodeError as exc:
-        raise MalformedJsonError(f"body is not UTF-8: {exc.reason} at byte {exc.start}") from exc
-    except json.JSONDecodeError as exc:
-        raise MalformedJsonError(
-            f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from exc
-    except RecursionError as exc:
-        raise MalformedJsonError("body nests too deeply") from exc
-
-
-def _reject_constant(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
+    return strict_json.loads(body)
 
 
 def pydantic_errors(exc: ValidationError) -> list[dict[str, str]]:

@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection
 
 from woa_protocol import SigningKey, VerifiedMessage
 
+from .cursors import CursorSealer
 from .limits import TokenBucketLimiter
 from .metrics import RegistryMetrics
 from .problems import DidMismatchError, LeaseOutOfRangeError, RateLimitedError
@@ -38,6 +39,11 @@ class RegistryContext:
     address_limiter: TokenBucketLimiter
     version: str
     ready: bool = field(default=False)
+    cursors: CursorSealer = field(init=False)
+    """Seals search cursors under the registry's key (REG-044)."""
+
+    def __post_init__(self) -> None:
+        self.cursors = CursorSealer(self.key)
 
     @property
     def did(self) -> str:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import socket
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+
+from woa_protocol import WoaError, strict_json
 
 from .problems import CardFetchError, UnsafeUrlError
 
@@ -119,9 +120,9 @@ async def fetch_agent_card(
     except httpx.HTTPError as exc:
         raise CardFetchError(f"cannot fetch {target}: {type(exc).__name__}: {exc}") from exc
     try:
-        card = json.loads(b"".join(chunks))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CardFetchError(f"{target} did not return JSON: {exc}") from exc
+        card = strict_json.loads(b"".join(chunks))
+    except WoaError as exc:
+        raise CardFetchError(f"{target} did not return I-JSON: {exc.detail}") from exc
     if not isinstance(card, dict):
         raise CardFetchError(f"{target} did not return a JSON object")
     return card, target

@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from woa_protocol import AmbiguousHostError, WoaError
+from woa_protocol.headers import check_header_limits
 from woa_protocol.httpsig import request_host
 
 from .limits import TokenBucketLimiter
@@ -16,6 +17,7 @@ from .problems import PROBLEM_CONTENT_TYPE, PayloadTooLargeError, RateLimitedErr
 __all__ = [
     "AddressRateLimitMiddleware",
     "BodyLimitMiddleware",
+    "HeaderLimitMiddleware",
     "HostCheckMiddleware",
     "InternalErrorMiddleware",
     "problem_response",
@@ -56,6 +58,34 @@ class HostCheckMiddleware:
             except AmbiguousHostError as exc:
                 if scope["type"] == "websocket":  # refuse the upgrade (HTTP 403 from the server)
                     await send({"type": "websocket.close", "code": 1008, "reason": exc.detail})
+                    return
+                await problem_response(exc, scope.get("path"))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class HeaderLimitMiddleware:
+    """Answer 431 to a request whose header fields are too many or too large (MSG-013).
+
+    Sits directly inside the response signer, so the refusal is signed and no route,
+    signature check or rate limiter runs for it; a WebSocket upgrade is refused.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_fields: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_fields = max_fields
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse oversized header sections before anything else runs."""
+        if scope["type"] in ("http", "websocket"):
+            try:
+                check_header_limits(
+                    scope.get("headers", ()), max_bytes=self.max_bytes, max_fields=self.max_fields
+                )
+            except WoaError as exc:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1009, "reason": exc.detail})
                     return
                 await problem_response(exc, scope.get("path"))(scope, receive, send)
                 return

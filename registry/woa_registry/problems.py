@@ -7,7 +7,7 @@ Every type URI is ``urn:woa:problem:<slug>`` and is listed in ``spec/registry.md
 from __future__ import annotations
 
 from woa_protocol import WoaError
-from woa_protocol.errors import register
+from woa_protocol.errors import MalformedJsonError, register
 
 __all__ = [
     "PROBLEM_CONTENT_TYPE",
@@ -29,12 +29,6 @@ __all__ = [
 ]
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-
-
-class MalformedJsonError(WoaError):
-    """The request body is not JSON (or not UTF-8)."""
-
-    problem = register("malformed-json", 400, "Malformed JSON body")
 
 
 class InvalidRequestError(WoaError):

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from woa_protocol import SigningKey
+from woa_protocol.headers import DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER_FIELDS
 from woa_protocol.keyfile import load_key, save_key
 
 __all__ = ["RegistrySettings", "load_or_create_key"]
@@ -45,6 +46,10 @@ class RegistrySettings(BaseSettings):
 
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     """Largest accepted request body (413 beyond)."""
+    max_header_bytes: int = Field(default=DEFAULT_MAX_HEADER_BYTES, ge=1024)
+    """Largest summed size of a request's header field names and values (431 beyond)."""
+    max_header_fields: int = Field(default=DEFAULT_MAX_HEADER_FIELDS, ge=8)
+    """Most header field lines in one request (431 beyond)."""
     search_max_limit: int = Field(default=100, ge=1)
     """Largest page size a search may ask for."""
     payload_search_max_results: int = Field(default=100, ge=1)

@@ -126,8 +126,10 @@ class RawCaller:
         sign: bool = True,
     ) -> httpx.Response:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        hdrs = self.signed_headers(raw) if sign else {"content-type": "application/json"}
-        hdrs.update(headers or {})
+        if sign:  # extra fields signed with the rest (MSG-012 covers A2A-Version)
+            hdrs = self.signed_headers(raw, headers)
+        else:
+            hdrs = {"content-type": "application/json", **(headers or {})}
         return await self.http.post(self.url, content=raw, headers=hdrs)
 
     async def rpc(self, method: str, params: Any, **kw: Any) -> dict[str, Any]:

@@ -28,3 +28,12 @@ def test_canon_rejects_what_jcs_cannot_represent(text: str, message: str) -> Non
     result = runner.invoke(app, ["canon"], input=text)
     assert result.exit_code == 1
     assert message in result.output
+
+
+@pytest.mark.req("JCS-006")
+def test_canon_refuses_duplicate_member_names_with_their_path() -> None:
+    result = runner.invoke(app, ["canon"], input='{"a":1,"b":{"c":1,"c":2}}')
+    assert result.exit_code == 1
+    assert "$.b" in result.output
+    assert "'c'" in result.output
+    assert result.stdout_bytes.count(b"{") == 0  # nothing canonical was printed

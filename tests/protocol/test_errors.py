@@ -24,6 +24,8 @@ from ._support import SPEC_DIR
 CORE_PROBLEM_TYPES = {
     "internal-error": 500,
     "not-canonicalizable": 422,
+    "malformed-json": 400,
+    "duplicate-member-name": 400,
     "ambiguous-host": 400,
     "invalid-did": 400,
     "invalid-key": 400,

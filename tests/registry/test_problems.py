@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from woa_protocol import (
 )
 from woa_registry.storage import AgentStore
 
-from ._support import BASE, REGISTRY_KEY, make_card, put_agent, signed, snapshot
+from ._support import BASE, REGISTRY_KEY, SkillSpec, make_card, put_agent, signed, snapshot
 
 VICTIM = SigningKey.from_seed(b"v" * 32)
 OTHER = SigningKey.from_seed(b"o" * 32)
@@ -95,6 +96,24 @@ def _card_missing_name() -> dict[str, Any]:
 def _with_member(value: str) -> bytes:
     text = json.dumps({"card": make_card(VICTIM, name="Changed")})
     return text.replace('"version": "1.0.0"', f'"version": "1.0.0", "x": {value}').encode()
+
+
+def _duplicate_name() -> bytes:
+    text = json.dumps({"card": make_card(VICTIM, name="Changed")})
+    return text.replace('"name": "Changed"', '"name": "Changed", "name": "Victim"', 1).encode()
+
+
+def _duplicate_card() -> bytes:
+    first = json.dumps(make_card(VICTIM, name="Changed"))
+    second = json.dumps(make_card(VICTIM, name="Second"))
+    return f'{{"card": {first}, "leaseSeconds": 60, "card": {second}}}'.encode()
+
+
+def _alg_none_card() -> dict[str, Any]:
+    card = make_card(VICTIM, name="Changed")
+    header = base64.urlsafe_b64encode(b'{"alg":"none","kid":"' + VICTIM.did.encode() + b'"}')
+    card["signatures"] = [{"protected": header.decode().rstrip("="), "signature": ""}]
+    return {"card": card, "leaseSeconds": 60}
 
 
 CASES = [
@@ -233,6 +252,48 @@ CASES = [
         "not-canonicalizable",
         _put(raw=_with_member("[" * 300 + "]" * 300)),
         pytest.mark.req("REG-015"),
+    ),
+    Case(
+        "card nested 100,000 levels",
+        422,
+        "not-canonicalizable",
+        _put(raw=_with_member("[" * 100_000 + "]" * 100_000)),
+        pytest.mark.req("JCS-004"),
+    ),
+    Case(
+        "card with two name members",
+        400,
+        "duplicate-member-name",
+        _put(raw=_duplicate_name()),
+        pytest.mark.req("JCS-006"),
+    ),
+    Case(
+        "body with two card members",
+        400,
+        "duplicate-member-name",
+        _put(raw=_duplicate_card()),
+        pytest.mark.req("JCS-006"),
+    ),
+    Case(
+        "card signed with alg none",
+        401,
+        "invalid-card-signature",
+        _put(_alg_none_card()),
+        pytest.mark.req("CARD-007"),
+    ),
+    Case(
+        "card name with a NUL",
+        422,
+        "invalid-request",
+        _put({"card": make_card(VICTIM, name="a\u0000b"), "leaseSeconds": 60}),
+        pytest.mark.req("REG-075"),
+    ),
+    Case(
+        "skill tag with an escape character",
+        422,
+        "invalid-request",
+        _put({"card": make_card(VICTIM, skills=[SkillSpec(tags=("\u001b[2J",))])}),
+        pytest.mark.req("REG-075"),
     ),
     Case(
         "extension names another DID",
@@ -435,3 +496,15 @@ async def test_store_failure_is_a_signed_internal_error(
         assert ready.status_code == 503
         assert ready.json()["status"] == "unavailable"
         assert (await http.get("/healthz")).status_code == 200
+
+
+@pytest.mark.req("JCS-006")
+async def test_duplicate_member_error_names_its_path(
+    registered: None, http: httpx.AsyncClient
+) -> None:
+    content, headers = signed(VICTIM, "PUT", PATH, raw=_duplicate_name())
+    problem = (await http.put(PATH, content=content, headers=headers)).json()
+    assert (problem["path"], problem["name"]) == ("$.card", "name")
+    content, headers = signed(VICTIM, "PUT", PATH, raw=_duplicate_card())
+    problem = (await http.put(PATH, content=content, headers=headers)).json()
+    assert (problem["path"], problem["name"]) == ("$", "card")

@@ -216,7 +216,7 @@ async def test_payload_search(http: httpx.AsyncClient, agents: dict[str, Signing
         (b"{", "malformed-json"),
         (b'{"filters": {}}', "invalid-request"),
         (b'{"payload": 1, "family": "huge"}', "invalid-request"),
-        (b"[" * 100_000 + b"]" * 100_000, "malformed-json"),
+        (b"[" * 100_000 + b"]" * 100_000, "not-canonicalizable"),  # any depth (JCS-004)
     ],
 )
 async def test_bad_payload_search(http: httpx.AsyncClient, content: bytes, slug: str) -> None:
@@ -224,3 +224,14 @@ async def test_bad_payload_search(http: httpx.AsyncClient, content: bytes, slug:
         "/v1/search/payload", content=content, headers={"content-type": "application/json"}
     )
     assert response.json()["type"] == f"urn:woa:problem:{slug}", response.text
+
+
+@pytest.mark.req("REG-075")
+@pytest.mark.parametrize("name", ["skill", "inputMode", "outputMode", "tag", "q"])
+@pytest.mark.parametrize("value", ["a%00b", "%1B", "a%7F", "%C2%9F"])
+async def test_control_characters_in_filters_are_422(
+    http: httpx.AsyncClient, name: str, value: str
+) -> None:
+    response = await http.get(f"/v1/agents?{name}={value}")
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == "urn:woa:problem:invalid-request"

@@ -14,12 +14,16 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
-import pydantic_core
 from pydantic import BaseModel
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from woa_protocol import AmbiguousHostError, HttpRequest, HttpResponse, MessageSigner
+from woa_protocol import (
+    AmbiguousHostError,
+    HttpRequest,
+    HttpResponse,
+    MessageSigner,
+)
 from woa_protocol.httpsig import decode_headers, target_uri
 from woa_protocol.models import (
     CancelTaskRequest,
@@ -38,6 +42,7 @@ from ..transport import (
     JsonAnswer,
     TooLargeError,
     check_json_content_type,
+    parse_body,
     read_body,
     to_json,
 )
@@ -160,10 +165,7 @@ class JsonRpcEndpoint:
                 ) from None
             verified = self.verifier.verify(http_request)
             check_json_content_type(headers)
-            try:  # strict JSON (no NaN, no lone surrogates), read in Rust
-                body = pydantic_core.from_json(http_request.body, allow_inf_nan=False)
-            except ValueError as exc:
-                raise RpcError(JsonRpcCode.PARSE_ERROR, f"invalid JSON: {exc}") from exc
+            body = parse_body(http_request.body)
             if isinstance(body, dict):
                 rid = body.get("id")
                 request_id = (

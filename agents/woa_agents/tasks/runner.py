@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import os
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,10 +35,14 @@ from ..tracing import TraceContext, current_trace
 from .states import check_transition, is_terminal
 from .store import TaskStore
 
-__all__ = ["RESULT_ARTIFACT_ID", "TaskRunner"]
+__all__ = ["DEFAULT_PAUSED_TTL", "PAUSED_TTL_ENV", "RESULT_ARTIFACT_ID", "TaskRunner"]
 
 log = logging.getLogger(__name__)
 
+DEFAULT_PAUSED_TTL = 3600.0
+"""Seconds a task may stay paused for input before it is canceled (AGT-029)."""
+PAUSED_TTL_ENV = "WOA_AGENT_PAUSED_TASK_TTL_SECONDS"
+"""Environment variable that sets the paused-task TTL for every agent in the process."""
 _INTERRUPTED = frozenset({TaskState.INPUT_REQUIRED, TaskState.AUTH_REQUIRED})
 _SETTLED_JSON_KEPT = 256
 
@@ -91,10 +97,22 @@ class _Run:
 class TaskRunner:
     """Starts, tracks, cancels and publishes tasks of one agent."""
 
-    def __init__(self, store: TaskStore) -> None:
+    def __init__(
+        self,
+        store: TaskStore,
+        *,
+        paused_ttl: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self._runs: dict[str, _Run] = {}
         self._settled_json: dict[str, bytes] = {}
+        if paused_ttl is None:
+            paused_ttl = float(os.environ.get(PAUSED_TTL_ENV, DEFAULT_PAUSED_TTL))
+        self.paused_ttl = paused_ttl
+        """Seconds a task may wait in input-required/auth-required before it is canceled."""
+        self._clock = clock
+        self._next_sweep = clock() + paused_ttl / 10
 
     # -- starting and resuming -----------------------------------------------------------
 
@@ -117,6 +135,8 @@ class TaskRunner:
         CancelTask then cancels the caller's task, and the cancellation is absorbed here.
         """
         if run is None:
+            if self._clock() >= self._next_sweep:  # a cheap check; the sweep is rare
+                await self.expire_paused()
             task = Task(
                 id=_new_id(),
                 context_id=message.context_id or _new_id(),
@@ -167,6 +187,27 @@ class TaskRunner:
         if run is not None and run.task.status.state in _INTERRUPTED:
             return run
         return None
+
+    async def expire_paused(self) -> list[str]:
+        """Cancel the tasks paused longer than :attr:`paused_ttl`; return their ids (AGT-029).
+
+        A paused task holds its run in memory until input arrives; a caller that never
+        answers must not keep it for ever. Runs on its own every ``paused_ttl / 10``
+        seconds, when a new task starts.
+        """
+        now = self._clock()
+        self._next_sweep = now + self.paused_ttl / 10
+        expired = []
+        for run in list(self._runs.values()):
+            status = run.task.status
+            if status.state not in _INTERRUPTED or status.timestamp is None:
+                continue
+            if now - status.timestamp.timestamp() < self.paused_ttl:
+                continue
+            text = f"no input within {self.paused_ttl:g} s: the paused task was canceled"
+            await self._set_state(run, TaskState.CANCELED, _agent_text(text))
+            expired.append(run.task.id)
+        return expired
 
     # -- observing -----------------------------------------------------------------------
 

@@ -9,7 +9,14 @@ import aiosqlite
 
 from woa_protocol.models import Task, TaskState
 
-from .store import StoredTask, TaskPage, TaskStore, _offset, _overrides_save
+from .store import (
+    StoredTask,
+    TaskPage,
+    TaskStore,
+    _keyset_position,
+    _keyset_token,
+    _overrides_save,
+)
 
 __all__ = ["SqliteTaskStore"]
 
@@ -108,8 +115,15 @@ class SqliteTaskStore(TaskStore):
         page_size: int = 50,
         page_token: str = "",
     ) -> TaskPage:
-        """Filter, newest first, then page by offset."""
-        start = _offset(page_token)
+        """Filter, newest first, then page after the token's ``(updated, id)``."""
+        after = _keyset_position(page_token)
+        if after is not None and not (
+            isinstance(after, list)
+            and len(after) == 2
+            and isinstance(after[0], int | float)
+            and isinstance(after[1], str)
+        ):
+            raise ValueError(f"invalid page token {page_token[:80]!r}")
         where = ["owner IS ?"]
         args: list[object] = [owner]
         if context_id is not None:
@@ -123,12 +137,17 @@ class SqliteTaskStore(TaskStore):
         async with db.execute(f"SELECT count(*) FROM woa_tasks WHERE {clause}", args) as cursor:  # noqa: S608
             row = await cursor.fetchone()
         total = int(row[0]) if row else 0
+        if after is not None:
+            clause += " AND (updated < ? OR (updated = ? AND id > ?))"
+            args += [after[0], after[0], after[1]]
         async with db.execute(
-            f"SELECT body FROM woa_tasks WHERE {clause} "  # noqa: S608 - clause is built from constants
-            "ORDER BY updated DESC, id LIMIT ? OFFSET ?",
-            [*args, page_size, start],
+            f"SELECT body, updated, id FROM woa_tasks WHERE {clause} "  # noqa: S608 - clause is built from constants
+            "ORDER BY updated DESC, id LIMIT ?",
+            [*args, page_size + 1],
         ) as cursor:
-            rows = await cursor.fetchall()
+            rows = list(await cursor.fetchall())
+        more = len(rows) > page_size
+        rows = rows[:page_size]
         tasks = [Task.model_validate_json(r[0]) for r in rows]
-        end = start + len(tasks)
-        return TaskPage(tasks, str(end) if end < total else "", total)
+        token = _keyset_token([rows[-1][1], rows[-1][2]]) if more else ""
+        return TaskPage(tasks, token, total)

@@ -9,8 +9,13 @@ them across restarts.
 from __future__ import annotations
 
 import abc
+import base64
+import binascii
+import json
 from dataclasses import dataclass
+from typing import Any
 
+from woa_protocol import strict_json
 from woa_protocol.models import TERMINAL_TASK_STATES, Task, TaskState
 
 __all__ = ["InMemoryTaskStore", "StoredTask", "TaskPage", "TaskStore"]
@@ -33,12 +38,28 @@ class TaskPage:
     total_size: int
 
 
-def _offset(page_token: str) -> int:
+def _keyset_token(position: object) -> str:
+    """A page token naming the last task of a page (its place in the order), not an offset.
+
+    Tasks that arrive while a client pages do not shift later pages (AGT-028).
+    """
+    return "k" + base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+
+def _keyset_position(page_token: str) -> Any:
+    """The position a token names (None for the first page); ValueError for any other text."""
     if not page_token:
-        return 0
-    if not page_token.isdigit():
-        raise ValueError(f"invalid page token {page_token!r}")
-    return int(page_token)
+        return None
+    try:
+        if not page_token.startswith("k"):
+            raise ValueError
+        raw = page_token[1:]
+        position = strict_json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        if position is None:
+            raise ValueError
+        return position
+    except (ValueError, binascii.Error):
+        raise ValueError(f"invalid page token {page_token[:80]!r}") from None
 
 
 class TaskStore(abc.ABC):
@@ -86,9 +107,9 @@ def _overrides_save(store: TaskStore, base: type[TaskStore]) -> bool:
     return type(store).save is not base.save
 
 
-_Entry = tuple[str | None, str, str, Task | bytes]
-"""``(owner, context id, state, task)``: a live task as the object the runner updates, a
-finished one as its wire JSON."""
+_Entry = tuple[str | None, str, str, Task | bytes, int]
+"""``(owner, context id, state, task, saved)``: a live task as the object the runner
+updates, a finished one as its wire JSON; ``saved`` numbers the saves (newest highest)."""
 
 
 class InMemoryTaskStore(TaskStore):
@@ -109,6 +130,7 @@ class InMemoryTaskStore(TaskStore):
             raise ValueError("max_tasks must be at least 1")
         self.max_tasks = max_tasks
         self._tasks: dict[str, _Entry] = {}
+        self._saves = 0
 
     async def save(self, task: Task, owner: str | None) -> None:
         """Insert or replace the task (the first owner is kept); evict old finished tasks."""
@@ -125,11 +147,13 @@ class InMemoryTaskStore(TaskStore):
 
     def _put(self, task: Task, owner: str | None, kept: Task | bytes) -> None:
         existing = self._tasks.pop(task.id, None)
+        self._saves += 1
         self._tasks[task.id] = (
             existing[0] if existing else owner,
             task.context_id,
             task.status.state.value,
             kept,
+            self._saves,
         )
         if len(self._tasks) > self.max_tasks:
             self._evict()
@@ -162,8 +186,10 @@ class InMemoryTaskStore(TaskStore):
         page_size: int = 50,
         page_token: str = "",
     ) -> TaskPage:
-        """Filter, newest first (most recently saved first), then page by offset."""
-        start = _offset(page_token)
+        """Filter, newest first (most recently saved first), then page after the token."""
+        after = _keyset_position(page_token)
+        if after is not None and (isinstance(after, bool) or not isinstance(after, int)):
+            raise ValueError(f"invalid page token {page_token[:80]!r}")
         matching = [
             entry
             for entry in reversed(self._tasks.values())
@@ -171,6 +197,8 @@ class InMemoryTaskStore(TaskStore):
             and (context_id is None or entry[1] == context_id)
             and (state is None or entry[2] == state.value)
         ]
-        page = [self._task(entry) for entry in matching[start : start + page_size]]
-        end = start + len(page)
-        return TaskPage(page, str(end) if end < len(matching) else "", len(matching))
+        rest = matching if after is None else [e for e in matching if e[4] < after]
+        page = rest[:page_size]
+        more = len(rest) > page_size
+        token = _keyset_token(page[-1][4]) if more else ""
+        return TaskPage([self._task(entry) for entry in page], token, len(matching))

@@ -1,8 +1,10 @@
 """The Web of Agents signed-messaging profile over RFC 9421 (spec chapter ``messages``).
 
 Requests cover ``@method``, ``@target-uri``, ``content-digest`` and, when present,
-``content-type`` and ``traceparent``; their parameters are ``created``, ``expires``,
-``nonce``, ``keyid`` (the signer's did:key) and ``alg`` (``ed25519``). Responses cover
+``content-type``, ``traceparent`` and every field that changes what the request does
+(:data:`SEMANTIC_REQUEST_FIELDS`: preconditions, the A2A version and extensions); their
+parameters are ``created``, ``expires``, ``nonce`` (128 bits or more), ``keyid`` (the
+signer's did:key) and ``alg`` (``ed25519``), all required. Responses cover
 ``@status``, ``content-digest``, ``content-type`` when present, and the request's signature
 (``"signature";req;key=...``), which binds each response to the request it answers.
 A response to an unsigned request carries the same signature without the binding, and a
@@ -12,6 +14,7 @@ streamed response (whose body is not known when its head is sent) signs its head
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +41,7 @@ __all__ = [
     "REQUIRED_REQUEST_COMPONENTS",
     "REQUIRED_RESPONSE_COMPONENTS",
     "REQUIRED_STREAM_COMPONENTS",
+    "SEMANTIC_REQUEST_FIELDS",
     "MessageSigner",
     "MessageVerifier",
     "VerifiedMessage",
@@ -51,7 +55,11 @@ DEFAULT_LABEL = "woa"
 REQUIRED_REQUEST_COMPONENTS = ("@method", "@target-uri", "content-digest")
 REQUIRED_RESPONSE_COMPONENTS = ("@status", "content-digest")
 REQUIRED_STREAM_COMPONENTS = ("@status", "content-type")
+SEMANTIC_REQUEST_FIELDS = ("if-match", "if-none-match", "a2a-version", "a2a-extensions")
+"""Request fields that change what a request does: covered whenever present (MSG-012)."""
 _OPTIONAL_COVERED = ("content-type", "traceparent")
+_NONCE = re.compile(r"[A-Za-z0-9_\-+/]{22,256}={0,2}")
+"""A nonce of at least 128 bits: 22 or more base64 or base64url characters (MSG-003)."""
 _SHAPES_CACHED = 64
 
 
@@ -184,6 +192,8 @@ class MessageSigner:
                 components += [c for c in _OPTIONAL_COVERED if c in message.headers]
             elif "traceparent" in message.headers:
                 components.append("traceparent")
+            if isinstance(message, HttpRequest):
+                components += [f for f in SEMANTIC_REQUEST_FIELDS if f in message.headers]
         covered = self._covered(tuple(components), nonce=nonce)
         sig_input, signature = sign_covered(
             message, key=self.key, covered=covered, label=self.label
@@ -262,6 +272,10 @@ class MessageVerifier:
         missing = [c for c in required if c not in names]
         if message.body and "content-type" in message.headers and "content-type" not in names:
             missing.append("content-type")
+        if need_nonce:
+            missing += [
+                f for f in SEMANTIC_REQUEST_FIELDS if f in message.headers and f not in names
+            ]
         if extra is not None and not any(
             item.value == extra.value and item.params == extra.params
             for item in parsed.covered.items
@@ -273,12 +287,21 @@ class MessageVerifier:
         created, expires, nonce = params.get("created"), params.get("expires"), params.get("nonce")
         if not isinstance(created, int) or isinstance(created, bool):
             raise InvalidSignatureError("signature has no integer 'created' parameter")
+        # Requests (MSG-003) and unbound responses (MSG-009), which only their window
+        # protects, must name their algorithm and their end; a bound response may omit them.
+        if (need_nonce or extra is None) and (expires is None or "alg" not in params):
+            absent = "'expires'" if expires is None else "'alg'"
+            raise InvalidSignatureError(f"signature has no {absent} parameter")
         if expires is not None and (not isinstance(expires, int) or isinstance(expires, bool)):
             raise InvalidSignatureError("'expires' must be an integer")
         if nonce is not None and not isinstance(nonce, str):
             raise InvalidSignatureError("'nonce' must be a string")
         if need_nonce and not nonce:
             raise InvalidSignatureError("request signatures must carry a 'nonce'")
+        if need_nonce and not _NONCE.fullmatch(nonce):  # type: ignore[arg-type]
+            raise InvalidSignatureError(
+                "'nonce' must be 22 to 256 base64 or base64url characters (at least 128 bits)"
+            )
         keyid = params.get("keyid")
         did = keyid.split("#", 1)[0] if isinstance(keyid, str) else None
         if expected_did is not None and did != expected_did:

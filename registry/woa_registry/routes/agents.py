@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -34,6 +35,7 @@ __all__ = ["URL_AGENT_PREFIX", "SearchParameters", "router"]
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
 
 URL_AGENT_PREFIX = "urn:woa:url:"
+_SEARCH_CURSOR = "agents"
 """Identifier prefix of agents registered by URL (they have no did:key of their own)."""
 
 DidPath = Annotated[
@@ -82,8 +84,10 @@ async def register_agent(did: DidPath, request: Request) -> JSONResponse:
     payload = parse_model(parse_json(body), RegisterRequest)
     now = utcnow()
     lease_until = ctx.lease_until(payload.lease_seconds, now)
-    card, extension = parse_card(payload.card, require_extension=True)
+    # The signature first (CARD-007): a card nobody vouches for is refused as such (401),
+    # whatever else is wrong with it; then its schema (422).
     verify_card(payload.card, expected_did=did)
+    card, extension = parse_card(payload.card, require_extension=True)
     assert extension is not None
     if extension.did != did:
         raise DidMismatchError(f"the card extension names {extension.did}, the path {did}")
@@ -201,8 +205,9 @@ async def search_agents(request: Request) -> Response:
     # about 0.1 ms of CPU for these eight. The OpenAPI document lists the same parameters.
     ctx = context_of(request)
     params = SearchParameters.of(request)
+    inner = ctx.cursors.open(_SEARCH_CURSOR, params.cursor)  # forged: 400 invalid-cursor
     query = search_query(
-        params, limit=min(params.limit, ctx.settings.search_max_limit), cursor=params.cursor
+        params, limit=min(params.limit, ctx.settings.search_max_limit), cursor=inner
     )
     try:
         page = await ctx.store.search(query)
@@ -212,4 +217,5 @@ async def search_agents(request: Request) -> Response:
         raise InvalidCursorError(
             f"cursor {params.cursor!r} was not issued by this registry"
         ) from exc
+    page = replace(page, next_cursor=ctx.cursors.seal(_SEARCH_CURSOR, page.next_cursor))
     return Response(agent_list_json(page), media_type="application/json")

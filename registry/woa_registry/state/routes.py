@@ -195,9 +195,15 @@ async def list_documents(
     """Return one page of live documents under ``prefix`` ordered by key (without values)."""
     rt = runtime_of(request)
     check_prefix(prefix)
+    purpose = f"state-docs\x00{ns}\x00{prefix}"  # a cursor continues only its own listing
     docs, next_cursor = await rt.service.list_documents(
-        ns, rt.caller(request.scope), prefix=prefix, cursor=cursor, limit=limit
+        ns,
+        rt.caller(request.scope),
+        prefix=prefix,
+        cursor=rt.cursors.open(purpose, cursor),
+        limit=limit,
     )
+    next_cursor = rt.cursors.seal(purpose, next_cursor)
     return JSONResponse(
         {"documents": [d.to_json(with_value=False) for d in docs], "nextCursor": next_cursor}
     )

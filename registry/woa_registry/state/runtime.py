@@ -18,13 +18,15 @@ from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
-from woa_protocol import MissingSignatureError, VerifiedMessage
+from woa_protocol import MissingSignatureError, SigningKey, VerifiedMessage
 
+from ..cursors import CursorSealer
 from ..limits import TokenBucketLimiter
 from ..problems import RateLimitedError
 from ..settings import RegistrySettings
 from ..signing import RequestAuthenticator, request_from_scope
 from .models import Provenance
+from .paths import LiteralStatePathMiddleware
 from .provenance import provenance_of
 from .service import StateService
 from .settings import StateSettings
@@ -47,6 +49,7 @@ class StateRuntime:
         max_body_bytes: int = 256 * 1024,
         public_url: str | None = None,
         owns_store: bool = True,
+        cursor_key: SigningKey | None = None,
     ) -> None:
         self.settings = settings or StateSettings()
         self.store = store
@@ -56,6 +59,8 @@ class StateRuntime:
         self.max_body_bytes = max_body_bytes
         self.public_url = public_url
         self.owns_store = owns_store
+        self.cursors = CursorSealer(cursor_key if cursor_key is not None else SigningKey.generate())
+        """Seals list cursors (REG-044); the registry's key, so replicas share it."""
         self._sweeper: asyncio.Task[None] | None = None
 
     @classmethod
@@ -66,6 +71,7 @@ class StateRuntime:
         *,
         state_settings: StateSettings | None = None,
         store: StateStore | None = None,
+        key: SigningKey | None = None,
     ) -> StateRuntime:
         """Build the runtime on the registry's database URL and request verifier."""
         return cls(
@@ -75,6 +81,7 @@ class StateRuntime:
             max_body_bytes=settings.max_body_bytes,
             public_url=settings.public_url,
             owns_store=store is None,
+            cursor_key=key,
         )
 
     async def open(self) -> None:
@@ -134,3 +141,4 @@ def install_state(app: FastAPI, runtime: StateRuntime) -> None:
 
     app.state.woa_state = runtime
     app.include_router(router)
+    app.add_middleware(LiteralStatePathMiddleware)

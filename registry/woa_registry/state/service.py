@@ -25,6 +25,7 @@ import jsonpointer
 from woa_protocol import canonicalize_str, resolve_did
 
 from ..problems import InvalidCursorError, InvalidRequestError
+from ..text import control_character
 from .acl import can_read, require_owner, require_read, require_write
 from .models import (
     Acl,
@@ -58,6 +59,7 @@ __all__ = [
     "Operation",
     "StateLimits",
     "StateService",
+    "check_text",
     "parse_if_match",
     "parse_if_none_match",
 ]
@@ -205,6 +207,8 @@ class StateService:
     ) -> tuple[Namespace, bool]:
         """Create ``name`` owned by ``signer``, or (owner only) replace its ACL and contextId."""
         check_namespace_name(name)
+        if request.context_id is not None:
+            check_text(request.context_id, "contextId")
         for did in (*request.writers, *request.readers):
             resolve_did(did)  # InvalidDidError (400) for anything but an Ed25519 did:key
         now = self._clock()
@@ -240,6 +244,7 @@ class StateService:
 
     async def namespaces_for_context(self, context_id: str, reader: str | None) -> list[Namespace]:
         """Return the namespaces tied to an A2A contextId that ``reader`` may read."""
+        check_text(context_id, "contextId")
         found = await self.store.namespaces_for_context(context_id)
         return [ns for ns in found if can_read(ns.acl, reader)]
 
@@ -476,6 +481,17 @@ def _document(row: StoredDocument) -> Document:
         expires_at=row.expires_at,
         rev=row.rev,
     )
+
+
+def check_text(value: str, where: str) -> str:
+    """Apply the one text rule (REG-075) to a state text field; 422 ``invalid-request``."""
+    bad = control_character(value)
+    if bad is not None:
+        raise InvalidRequestError(
+            f"{where} contains the control character {bad}",
+            [{"path": where, "message": f"control character {bad}"}],
+        )
+    return value
 
 
 def _encode_cursor(key: str) -> str:

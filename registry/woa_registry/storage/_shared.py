@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic_core import from_json
 
+from ..text import control_character
 from ._text import query_words
 from .base import (
     MAX_EVENTS_LIMIT,
@@ -59,8 +60,9 @@ def _check_text(value: object, what: str, *, allow_empty: bool = True) -> str:
         raise StoreInputError(f"{what} must be a string, not {type(value).__name__}")
     if not allow_empty and not value:
         raise StoreInputError(f"{what} must not be empty")
-    if "\x00" in value:
-        raise StoreInputError(f"{what} contains a NUL character")
+    bad = control_character(value)
+    if bad is not None:  # one rule for both backends (REG-075)
+        raise StoreInputError(f"{what} contains the control character {bad}")
     return value
 
 

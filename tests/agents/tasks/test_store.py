@@ -200,3 +200,28 @@ async def test_a_subclass_that_extends_save_sees_settled_saves(kind: str, tmp_pa
     assert stored is not None
     assert stored.task == done
     await store.close()
+
+
+@pytest.mark.req("AGT-028")
+async def test_tasks_arriving_while_paging_do_not_shift_pages(store: TaskStore) -> None:
+    for i in range(6):
+        await store.save(task(i), "did:key:a")
+    first = await store.list("did:key:a", page_size=2)
+    assert [t.id for t in first.tasks] == ["t5", "t4"]
+    for i in range(10, 13):  # three new tasks, newest first in the order
+        await store.save(task(i), "did:key:a")
+    seen = [t.id for t in first.tasks]
+    token = first.next_page_token
+    while token:
+        page = await store.list("did:key:a", page_size=2, page_token=token)
+        seen += [t.id for t in page.tasks]
+        token = page.next_page_token
+    assert seen == ["t5", "t4", "t3", "t2", "t1", "t0"]  # each once, none repeated
+
+
+@pytest.mark.req("AGT-028")
+@pytest.mark.parametrize("token", ["2", "k", "k!!", "kWzFd", "kbnVsbA", "x"])
+async def test_page_tokens_that_name_no_position_are_refused(store: TaskStore, token: str) -> None:
+    await store.save(task(1), "did:key:a")
+    with pytest.raises(ValueError, match="page token"):
+        await store.list("did:key:a", page_token=token)

@@ -76,7 +76,7 @@ def full_params(key: SigningKey = KEY1, **changes: Any) -> dict[str, Any]:
     params: dict[str, Any] = {
         "created": NOW,
         "expires": NOW + 60,
-        "nonce": "n-" + base64.urlsafe_b64encode(key.public.raw[:6]).decode(),
+        "nonce": "n-" + base64.urlsafe_b64encode(key.public.raw[:18]).decode(),
         "keyid": key.did,
         "alg": "ed25519",
     }

@@ -616,9 +616,9 @@ async def _assert_untouched(store: AgentStore) -> None:
         ({"lease_expires_at": datetime(2026, 1, 1)}, "lease_expires_at must be timezone-aware"),
         ({"updated_at": "2026-01-01T00:00:00Z"}, "updated_at must be a datetime"),
         ({"did": ""}, "did must not be empty"),
-        ({"did": "did:key:z6Mk\x00"}, "did contains a NUL"),
+        ({"did": "did:key:z6Mk\x00"}, "did contains the control character U\\+0000"),
         ({"did": "did:" + "x" * 3000}, "did is longer than"),
-        ({"name": "bad\x00name"}, "name contains a NUL"),
+        ({"name": "bad\x00name"}, "name contains the control character U\\+0000"),
         ({"card": {"n": math.nan}}, "card is not JSON-serialisable"),
         ({"card": {"s": {1, 2}}}, "card is not JSON-serialisable"),
         ({"card": ["not", "an", "object"]}, "card must be a JSON object"),
@@ -626,7 +626,10 @@ async def _assert_untouched(store: AgentStore) -> None:
         ({"skills": (skill("a"), skill("a"))}, "skill ids must be unique"),
         ({"skills": (skill(""),)}, r"skills\[0\].skill_id must not be empty"),
         ({"skills": (skill("a", tags=("",)),)}, r"skills\[0\].tags\[0\] must not be empty"),
-        ({"skills": (skill("a", family="x\x00"),)}, r"skills\[0\].family contains a NUL"),
+        (
+            {"skills": (skill("a", family="x\x00"),)},
+            r"skills\[0\].family contains the control character U\+0000",
+        ),
         ({"skills": ({"skill_id": "a"},)}, r"skills\[0\] must be a SkillEntry"),
     ],
 )
@@ -660,6 +663,59 @@ async def test_search_rejects_bad_queries(
         await store.search(query)
     with pytest.raises(StoreInputError, match=message):
         await store.skills_with_input_schema(query)
+
+
+CONTROL_CHARACTERS = ["\x00", "\x01", "\x08", "\x0b", "\x1b", "\x7f", "\x85", "\x9f"]
+"""NUL, other C0 controls (TAB, LF and CR are text), DEL and C1 controls (REG-075)."""
+
+RECORD_TEXT_FIELDS = {
+    "did": lambda c: {"did": f"did:key:z6Mk{c}x"},
+    "name": lambda c: {"name": f"a{c}b"},
+    "description": lambda c: {"description": f"a{c}b"},
+    "url": lambda c: {"url": f"http://a{c}b/"},
+    "source_url": lambda c: {"source_url": f"http://a{c}b/"},
+    "skill_id": lambda c: {"skills": (skill(f"a{c}b"),)},
+    "skill name": lambda c: {"skills": (replace(skill("a"), name=f"a{c}"),)},
+    "skill description": lambda c: {"skills": (replace(skill("a"), description=f"{c}"),)},
+    "family": lambda c: {"skills": (skill("a", family=f"x{c}"),)},
+    "tag": lambda c: {"skills": (skill("a", tags=(f"t{c}",)),)},
+    "input mode": lambda c: {"skills": (replace(skill("a"), input_modes=(f"m{c}",)),)},
+    "output mode": lambda c: {"skills": (replace(skill("a"), output_modes=(f"m{c}",)),)},
+}
+
+
+@pytest.mark.req("REG-075")
+@pytest.mark.parametrize("char", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("field", list(RECORD_TEXT_FIELDS))
+async def test_control_characters_are_refused_in_every_text_field(
+    store: AgentStore, field: str, char: str
+) -> None:
+    with pytest.raises(StoreInputError, match=f"control character U\\+{ord(char):04X}"):
+        await store.put(record(**RECORD_TEXT_FIELDS[field](char)))
+    await _assert_untouched(store)
+
+
+@pytest.mark.req("REG-075")
+@pytest.mark.parametrize("char", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+async def test_control_characters_are_refused_in_every_filter(store: AgentStore, char: str) -> None:
+    await store.put(record())
+    for name in ("skill", "family", "input_mode", "output_mode", "tag", "text"):
+        query = SearchQuery(**{name: f"a{char}b"})
+        with pytest.raises(StoreInputError, match="control character"):
+            await store.search(query)
+        with pytest.raises(StoreInputError, match="control character"):
+            await store.skills_with_input_schema(query)
+    for call in (store.get, store.delete):
+        with pytest.raises(StoreInputError, match="control character"):
+            await call(f"did:key:{char}")
+    assert await store.last_seq() == 1
+
+
+@pytest.mark.req("REG-075")
+async def test_tab_line_feed_and_carriage_return_are_text(store: AgentStore) -> None:
+    rec = record(description="line one\r\nline two\tend", name="x\ny")
+    await store.put(rec)
+    assert await store.get(rec.did) == rec
 
 
 async def test_other_calls_reject_bad_arguments(store: AgentStore) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from woa_protocol import SigningKey
+from woa_protocol import SigningKey, WoaError
 from woa_registry.state import Provenance, StateService
 from woa_registry.state.models import ChangeKind, NamespaceRequest
 from woa_registry.state.problems import (
@@ -384,3 +384,42 @@ async def test_concurrent_writes_fail_alone_and_see_their_predecessors(
     ns = await store.get_namespace(NS)
     assert ns is not None
     assert ns.document_count == 2
+
+
+CONTROL_CHARACTERS = ["\x00", "\x01", "\x08", "\x0b", "\x1b", "\x7f", "\x85", "\x9f"]
+"""NUL, other C0 controls (TAB, LF and CR are text), DEL and C1 controls (REG-075)."""
+
+
+@pytest.mark.req("REG-075")
+@pytest.mark.parametrize("char", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+async def test_control_characters_are_refused_in_every_text_field(
+    service: StateService, store: StateStore, char: str
+) -> None:
+    before = await snapshot(store)
+    text = f"a{char}b"
+    attempts = [
+        service.put_namespace(NS, OWNER.did, NamespaceRequest(context_id=text)),
+        service.put_namespace("fresh", OWNER.did, NamespaceRequest(context_id=text)),
+        service.namespaces_for_context(text, OWNER.did),
+        service.put_namespace(text, OWNER.did, NamespaceRequest()),
+        service.namespace(text, OWNER.did),
+        service.apply(NS, [put(text, 1, create=True)], OWNER.did),
+        service.apply(text, [put("k", 1, create=True)], OWNER.did),
+        service.get(NS, text, OWNER.did),
+        service.list_documents(NS, OWNER.did, prefix=text),
+        service.history(NS, text, OWNER.did),
+    ]
+    for attempt in attempts:
+        with pytest.raises(WoaError) as info:
+            await attempt
+        assert info.value.problem.slug == "invalid-request", info.value.detail
+    assert await snapshot(store) == before
+    assert await store.get_namespace("fresh") is None
+    assert (await store.get_namespace(NS)).context_id is None  # type: ignore[union-attr]
+
+
+@pytest.mark.req("REG-075")
+async def test_a_context_id_with_line_breaks_and_tabs_is_text(service: StateService) -> None:
+    await service.put_namespace(NS, OWNER.did, NamespaceRequest(context_id="a\tb\r\nc"))
+    found = await service.namespaces_for_context("a\tb\r\nc", OWNER.did)
+    assert [n.name for n in found] == [NS]
