@@ -553,7 +553,8 @@ async def check_change_feed(target: Target) -> None:
     require(
         [e["kind"] for e in mine] == ["registered", "updated", "deregistered"],
         "REG-050",
-        f"events for the probe agent: {[e['kind'] for e in mine]} (a heartbeat records none)",
+        f"probe agent's events {[e['kind'] for e in mine]}, expected registered, updated, "
+        "deregistered (a heartbeat records none)",
     )
     _consecutive(events, "REG-054")
     async with target.websocket(f"/v1/feed?since={base}") as ws:
