@@ -34,7 +34,9 @@ SERVER_KINDS: tuple[TargetKind, ...] = ("registry", "agent")
 _REQUIREMENT = re.compile(
     r"^- \*\*([A-Z0-9]+-\d{3})\*\* \((MUST|SHOULD|MAY)\)\s*(.*)$", re.MULTILINE
 )
-_ROW = re.compile(r"^\| `([A-Z0-9]+-\d{3})` \| ([a-z, ]+?) \|[ \t]*(.*?)[ \t]*\|[ \t]*$", re.MULTILINE)
+_ROW = re.compile(
+    r"^\| `([A-Z0-9]+-\d{3})` \| ([a-z, ]+?) \|[ \t]*(.*?)[ \t]*\|[ \t]*$", re.MULTILINE
+)
 _PREFIX_DEFAULTS: dict[str, tuple[Applies, ...]] = {
     "REG": ("registry",),
     "STATE": ("registry",),

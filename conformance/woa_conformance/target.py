@@ -119,6 +119,30 @@ class WsConnection:
             return None
 
 
+def _parse_response(raw: bytes, request: HttpRequest) -> Reply:
+    """Parse one HTTP/1.1 response read to the end of the connection."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    try:
+        status = int(lines[0].split(" ", 2)[1])
+    except (IndexError, ValueError):
+        raise httpx.RemoteProtocolError(f"not an HTTP response: {lines[0][:80]!r}") from None
+    pairs = [line.split(":", 1) for line in lines[1:] if ":" in line]
+    headers = httpx.Headers([(k.strip(), v.strip()) for k, v in pairs])
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        decoded, rest = b"", body
+        while rest:
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0] or b"0", 16)
+            if size == 0:
+                break
+            decoded, rest = decoded + rest[:size], rest[size + 2 :]
+        body = decoded
+    elif "content-length" in headers:
+        body = body[: int(headers["content-length"])]
+    return Reply(status, headers, body, request)
+
+
 def _unwrap(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
@@ -235,6 +259,38 @@ class Target:
         except (ValueError, KeyError) as exc:
             return f"{type(exc).__name__}: {exc}"
         return None
+
+    async def send_raw_head(self, method: str, path: str, lines: list[tuple[str, str]]) -> Reply:
+        """Send a bodiless request with exactly these header lines (duplicates kept).
+
+        HTTP client libraries refuse to send some malformed heads (two ``Host`` lines), so
+        against a live URL this writes the request on its own connection; in-process it
+        goes through the ASGI transport, which passes header lines as given.
+        """
+        request = HttpRequest(method, self.url(path), {}, b"")
+        if self.transport is not None:
+            response = await self.http.request(method, request.url, headers=lines)
+            return Reply(response.status_code, response.headers, response.content, request)
+        parts = urlsplit(self.url(path))
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        head = (
+            f"{method} {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1\r\n"
+        )
+        head += "".join(f"{k}: {v}\r\n" for k, v in [*lines, ("connection", "close")]) + "\r\n"
+
+        async def exchange() -> bytes:
+            reader, writer = await asyncio.open_connection(
+                parts.hostname, port, ssl=parts.scheme == "https" or None
+            )
+            try:
+                writer.write(head.encode("latin-1"))
+                await writer.drain()
+                return await reader.read(-1)
+            finally:
+                writer.close()
+
+        raw = await asyncio.wait_for(exchange(), self.options.timeout)
+        return _parse_response(raw, request)
 
     # -- WebSocket -----------------------------------------------------------------------
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from httpx_ws.transport import ASGIWebSocketTransport
-
-from woa_conformance import Options, Report, run_checks
-from woa_protocol import SigningKey
-from woa_registry import RegistrySettings, create_app
-
 from pydantic import BaseModel, Field
 
 from woa_agents import Agent, SkillContext
+from woa_conformance import Options, Report, run_checks
+from woa_protocol import SigningKey
+from woa_registry import RegistrySettings, create_app
 
 REGISTRY_URL = "http://registry.test"
 AGENT_URL = "http://agent.test"
@@ -72,7 +69,12 @@ async def run_against_registry(
     app = create_app(settings, key=SigningKey.generate())
     async with app.router.lifespan_context(app), ASGIWebSocketTransport(app=app) as transport:
         return await run_checks(
-            "registry", REGISTRY_URL, transport=transport, options=FAST, only=only, level=level  # type: ignore[arg-type]
+            "registry",
+            REGISTRY_URL,
+            transport=transport,
+            options=FAST,
+            only=only,
+            level=level,  # type: ignore[arg-type]
         )
 
 
@@ -88,8 +90,3 @@ async def run_against_agent(agent: Any = None, *, only: list[str] | None = None)
 def failed(report: Report) -> dict[str, str]:
     """Requirement ID -> message, for every requirement the run failed."""
     return {i: v.message for i, v in report.verdicts().items() if v.status == "failed"}
-
-
-@pytest.fixture
-async def sqlite_registry_report(tmp_path: Path) -> AsyncIterator[Report]:
-    yield await run_against_registry(registry_settings(tmp_path))

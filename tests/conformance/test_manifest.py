@@ -8,15 +8,12 @@ import woa_conformance
 from woa_conformance import checks_for, load_requirements
 from woa_conformance.manifest import SERVER_KINDS, ManifestError, problem_statuses
 
-
 _MODULES = ("core", "manifest", "report", "runner", "target", "checks")
 
 
 def test_public_api() -> None:
     assert sorted(woa_conformance.__all__) == sorted(
-        n
-        for n in dir(woa_conformance)
-        if not n.startswith("_") and n not in _MODULES
+        n for n in dir(woa_conformance) if not n.startswith("_") and n not in _MODULES
     )
 
 
@@ -35,7 +32,11 @@ def test_every_server_checkable_requirement_has_a_check() -> None:
     for kind in SERVER_KINDS:
         cited = {i for c in checks_for(kind) for i in c.requirements}
         for req in requirements.values():
-            if req.level in ("MUST", "SHOULD") and req.checkable_against(kind) and req.id not in cited:
+            if (
+                req.level in ("MUST", "SHOULD")
+                and req.checkable_against(kind)
+                and req.id not in cited
+            ):
                 missing.append(f"{kind}:{req.id}")
     assert not missing, f"server-checkable requirements no check cites: {missing}"
 
@@ -43,9 +44,10 @@ def test_every_server_checkable_requirement_has_a_check() -> None:
 def test_every_cited_id_exists() -> None:
     requirements = load_requirements()
     every_check = [c for kind in SERVER_KINDS for c in checks_for(kind)]
-    unknown = sorted({f"{c.name}: {i}" for c in every_check for i in c.requirements} - {
-        f"{c.name}: {i}" for c in every_check for i in c.requirements if i in requirements
-    })
+    unknown = sorted(
+        {f"{c.name}: {i}" for c in every_check for i in c.requirements}
+        - {f"{c.name}: {i}" for c in every_check for i in c.requirements if i in requirements}
+    )
     assert not unknown, f"checks cite IDs the spec does not define: {unknown}"
 
 
@@ -63,7 +65,9 @@ def test_unclassified_ids_are_refused(tmp_path) -> None:
     (tmp_path / "conformance.md").write_text("| `NEW-001` | library | |\n")
     with pytest.raises(ManifestError, match="reason"):
         load_requirements(tmp_path)
-    (tmp_path / "conformance.md").write_text("| `NEW-001` | registry | a probe |\n| `OLD-001` | agent | x |\n")
+    (tmp_path / "conformance.md").write_text(
+        "| `NEW-001` | registry | a probe |\n| `OLD-001` | agent | x |\n"
+    )
     with pytest.raises(ManifestError, match="OLD-001"):
         load_requirements(tmp_path)
 

@@ -58,7 +58,9 @@ async def test_the_real_registry_on_postgres_conforms(tmp_path: Path, postgres_d
 
 
 async def test_level_must_runs_no_should_check(tmp_path: Path) -> None:
-    report = await run_against_registry(registry_settings(tmp_path), only=["search_errors", "STATE-005"], level="must")
+    report = await run_against_registry(
+        registry_settings(tmp_path), only=["search_errors", "STATE-005"], level="must"
+    )
     assert "REG-074" not in report.verdicts()
     assert report.verdicts()["REG-042"].status == "passed"
     assert "STATE-005" not in report.verdicts()
@@ -67,7 +69,9 @@ async def test_level_must_runs_no_should_check(tmp_path: Path) -> None:
 # -- broken variants ----------------------------------------------------------------------
 
 
-async def test_signature_check_off_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_signature_check_off_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def trusting(self: Any, scope: Any, body: bytes) -> VerifiedMessage:
         request = registry_signing.request_from_scope(scope, body, self.public_url)
         parsed = select_signature(parse_signatures(request.headers))
@@ -75,7 +79,10 @@ async def test_signature_check_off_is_caught(tmp_path: Path, monkeypatch: pytest
         return VerifiedMessage(keyid, parsed.label, 0, None, None, parsed.signature, {})
 
     monkeypatch.setattr(registry_signing.RequestAuthenticator, "verify", trusting)
-    report = await run_against_registry(registry_settings(tmp_path), only=["rejects_forged_signature", "rejects_expired_signature", "rejects_tampered_body"])
+    report = await run_against_registry(
+        registry_settings(tmp_path),
+        only=["rejects_forged_signature", "rejects_expired_signature", "rejects_tampered_body"],
+    )
     broken = failed(report)
     assert {"MSG-006", "RPL-002", "MSG-004"} <= set(broken), broken
     assert report.must_failed
@@ -102,7 +109,9 @@ async def test_acl_off_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "state-forbidden" in broken["STATE-003"]
 
 
-async def test_lease_never_expiring_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_lease_never_expiring_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def sweep_nothing(self: Any) -> list[Any]:
         return []
 
@@ -111,7 +120,9 @@ async def test_lease_never_expiring_is_caught(tmp_path: Path, monkeypatch: pytes
     assert set(failed(report)) == {"REG-031"}, failed(report)
 
 
-async def test_feed_dropping_an_event_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_feed_dropping_an_event_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     send_text = WebSocket.send_text
 
     async def dropping(self: WebSocket, data: str) -> None:

@@ -111,6 +111,29 @@ def _error_info(error: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+async def _call_message(target: Target, **extra: Any) -> dict[str, Any]:
+    """A message the agent serves: the typed example call; plain text without the extension."""
+    if await target.extension() is None:
+        return _message([{"text": "hello from the conformance suite"}], **extra)
+    skill, example, _ = await target.skill_with_example()
+    return _message([{"data": example}], skill, **extra)
+
+
+async def _task_call(target: Target, **config: Any) -> tuple[dict[str, Any], SigningKey]:
+    """Send :func:`_call_message`; return the Task and the caller's key."""
+    key = target.new_key()
+    params: dict[str, Any] = {"message": await _call_message(target)}
+    if config:
+        params["configuration"] = config
+    reply = await target.rpc("SendMessage", params, key=key)
+    result = _result(reply, "AGT-001", "SendMessage")
+    require(isinstance(result, dict), "AGT-001", f"SendMessage answered {result!r}")
+    if "message" in result and await target.extension() is None:
+        not_applicable("the agent answers plain messages with a Message, not a Task")
+    require(isinstance(result.get("task"), dict), "AGT-001", f"SendMessage answered {result!r}")
+    return result["task"], key
+
+
 async def _typed_call(
     target: Target, **config: Any
 ) -> tuple[dict[str, Any], dict[str, Any], SigningKey]:
@@ -336,26 +359,20 @@ async def check_responses_signed(target: Target) -> None:
 # -- the binding -------------------------------------------------------------------------------
 
 
-@check("agent", "AGT-001", "AGT-013", "AGT-021", "AGT-051", "MOD-001", "MOD-002")
+@check("agent", "AGT-001", "AGT-021", "MOD-001", "MOD-002")
 async def check_send_message(target: Target) -> None:
-    """SendMessage answers a terminal Task whose result artifact fits the output schema."""
-    if await target.extension() is None:
-        reply = await target.rpc(
-            "SendMessage", {"message": _message([{"text": "hello"}])}, key=target.new_key()
-        )
-        result = _result(reply, "AGT-001", "SendMessage (plain text)")
-        require(
-            isinstance(result, dict) and ("task" in result or "message" in result),
-            "AGT-001",
-            f"SendMessage answered {result!r}",
-        )
-        if "task" in result:
-            _task_shape(result["task"])
-        not_applicable("no Web of Agents extension: only the plain binding was checked")
-    task, profile, _ = await _typed_call(target)
+    """SendMessage answers {"task": Task} in ProtoJSON, once the task is settled."""
+    task, _ = await _task_call(target)
     _task_shape(task)
     state = task["status"]["state"]
     require(state in _TERMINAL | _INTERRUPTED, "AGT-021", f"SendMessage answered in state {state}")
+
+
+@check("agent", "AGT-013", "AGT-051")
+async def check_typed_result(target: Target) -> None:
+    """A typed call completes with a "result" artifact fitting the output schema, traced."""
+    task, profile, _ = await _typed_call(target)
+    state = task["status"]["state"]
     require(
         state == "TASK_STATE_COMPLETED",
         "AGT-013",
@@ -388,7 +405,7 @@ async def check_send_message(target: Target) -> None:
 @check("agent", "AGT-001", "AGT-021", "AGT-022", "AGT-024", "AGT-025", name="task_methods")
 async def check_task_methods(target: Target) -> None:
     """GetTask, ListTasks, CancelTask; tasks visible only to their caller."""
-    task, _, key = await _typed_call(target)
+    task, key = await _task_call(target)
     reply = await target.rpc("GetTask", {"id": task["id"]}, key=key)
     got = _result(reply, "AGT-001", "GetTask")
     require(
@@ -431,53 +448,51 @@ async def check_task_methods(target: Target) -> None:
         "AGT-024",
         "another caller's ListTasks lists the task",
     )
-    skill, example, _ = await target.skill_with_example()
-    follow = _message([{"data": example}], skill, taskId=task["id"])
+    follow = await _call_message(target, taskId=task["id"])
     _error(
         await target.rpc("SendMessage", {"message": follow}, key=key),
         -32004,
         "AGT-025",
         "a message for a terminal task",
     )
-    quick, _, _ = await _typed_call(target, returnImmediately=True)
+    quick, _ = await _task_call(target, returnImmediately=True)
     require(
         quick["status"]["state"] in _STATES, "AGT-021", "returnImmediately answered no task state"
     )
 
 
 def _sse_events(reply: Reply) -> list[Any]:
+    """The JSON ``data`` of each Server-Sent Event in the body (AGT-023 fails on anything else)."""
+    text = reply.content.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
     events = []
-    for block in reply.content.decode("utf-8", "replace").split("\n\n"):
+    for block in text.split("\n\n"):
         data = "\n".join(
             line[5:].strip() for line in block.splitlines() if line.startswith("data:")
         )
         if data:
-            events.append(json.loads(data))
+            try:
+                events.append(json.loads(data))
+            except ValueError:
+                require(False, "AGT-023", f"an event that is not JSON: {data[:120]!r}")
     return events
 
 
-@check("agent", "AGT-023", "AGT-020", "AGT-034", "MSG-010")
-async def check_streaming(target: Target) -> None:
-    """SendStreamingMessage: signed head, task first, legal transitions, ends when settled."""
-    skill, example, _ = await target.skill_with_example()
-    did = await target.require_identity()
+async def _stream(target: Target) -> tuple[Reply, list[dict[str, Any]], SigningKey]:
     key = target.new_key()
-    reply = await target.rpc(
-        "SendStreamingMessage", {"message": _message([{"data": example}], skill)}, key=key
-    )
+    message = await _call_message(target)
+    reply = await target.rpc("SendStreamingMessage", {"message": message}, key=key)
     require(
         reply.headers.get("content-type", "").startswith("text/event-stream"),
         "AGT-023",
         f"streaming answered {reply.describe()}",
     )
-    problem = target.signature_error(reply, did, stream=True)
-    require(problem is None, "MSG-010", f"the stream's head: {problem}")
-    require(
-        "signature;req" in reply.headers.get("signature-input", "").replace('"', ""),
-        "AGT-034",
-        "the stream's head is not bound to the request",
-    )
-    results = [e.get("result") or {} for e in _sse_events(reply)]
+    return reply, [e.get("result") or {} for e in _sse_events(reply)], key
+
+
+@check("agent", "AGT-023", "AGT-020")
+async def check_streaming(target: Target) -> None:
+    """SendStreamingMessage: the task first, legal transitions, ends once settled."""
+    _, results, key = await _stream(target)
     require(
         results and "task" in results[0],
         "AGT-023",
@@ -500,6 +515,21 @@ async def check_streaming(target: Target) -> None:
         -32004,
         "AGT-023",
         "SubscribeToTask on a terminal task",
+    )
+
+
+@check("agent", "AGT-034", "MSG-010")
+async def check_streaming_signed(target: Target) -> None:
+    """A streamed answer's head is signed by the agent and bound to the request."""
+    did = await target.agent_did()
+    require(did is not None, "AGT-034", "the card names no DID: the stream cannot be signed by it")
+    reply, _, _ = await _stream(target)
+    problem = target.signature_error(reply, did, stream=True)
+    require(problem is None, "MSG-010", f"the stream's head: {problem}")
+    require(
+        "signature;req" in reply.headers.get("signature-input", "").replace('"', ""),
+        "AGT-034",
+        "the stream's head is not bound to the request",
     )
 
 
@@ -599,7 +629,7 @@ async def check_jsonrpc_errors(target: Target) -> None:
         ),
         (
             b'{"jsonrpc": "2.0", "id": 1, "method": "CreateTaskPushNotificationConfig", '
-            b'"params": {"taskId": "x"}}',
+            b'"params": {"taskId": "x", "url": "https://example.com/"}}',
             -32003,
             "push notifications",
         ),
@@ -609,10 +639,10 @@ async def check_jsonrpc_errors(target: Target) -> None:
             "GetExtendedAgentCard",
         ),
     ]
+    errors: list[tuple[str, dict[str, Any]]] = []
     for raw, code, doing in cases:
         reply = await target.send("POST", url, raw=raw, key=key, headers=headers)
-        error = _error(reply, code, "AGT-040", doing)
-        require(_error_info(error) is not None, "AGT-041", f"{doing}: no ErrorInfo in {error}")
+        errors.append((doing, _error(reply, code, "AGT-040", doing)))
     big = (
         b'{"jsonrpc": "2.0", "id": 1, "method": "GetTask", "params": {"id": "'
         + b"x" * target.options.oversize_bytes
@@ -623,6 +653,8 @@ async def check_jsonrpc_errors(target: Target) -> None:
     _error(reply, -32600, "AGT-040", "an oversized body", "PAYLOAD_TOO_LARGE")
     alive = await target.rpc("GetTask", {"id": str(uuid.uuid4())}, key=key)
     _error(alive, -32001, "AGT-040", "GetTask after bad input")
+    for doing, error in errors:
+        require(_error_info(error) is not None, "AGT-041", f"{doing}: no ErrorInfo in {error}")
 
 
 @check("agent", "AGT-003")
