@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Literal
 
 import typer
-from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from woa_conformance import Check, CheckResult, Options, Report, run_checks, select_checks
+from woa_conformance import (
+    Check,
+    CheckResult,
+    Options,
+    Report,
+    checks_for,
+    load_requirements,
+    run_checks,
+    select_checks,
+)
 from woa_conformance.core import TargetKind
+from woa_conformance.manifest import SERVER_KINDS
 
 from ._console import console
 
@@ -70,6 +80,7 @@ def _run(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
+        transient=True,
     )
     task = progress.add_task(f"{kind} checks", total=total)
 
@@ -86,7 +97,7 @@ def _run(
         progress.console.print(line, highlight=False, markup=True)
         progress.advance(task)
 
-    with Live(progress, console=console, transient=True, refresh_per_second=8):
+    with progress:
         report = asyncio.run(
             run_checks(
                 kind,
@@ -100,8 +111,11 @@ def _run(
         )
     console.print(render_summary(report))
     counts = ", ".join(f"{n} {status}" for status, n in sorted(report.counts().items()))
-    for item in report.left_behind:
-        console.print(f"[dim]left behind: {item}[/]")
+    if report.left_behind:
+        console.print(
+            f"[dim]left behind on the target: {len(report.left_behind)} item(s), e.g. "
+            f"{report.left_behind[0]} (all listed in the --json report)[/]"
+        )
     if json_path is not None:
         report.write_json(json_path)
     if junit_path is not None:
@@ -148,6 +162,48 @@ def agent(
 ) -> None:
     """Check an A2A agent at URL; exit 1 when a MUST fails."""
     _run("agent", url, level, timeout, lease_wait, json_path, junit_path, only or None)
+
+
+@app.command("requirements")
+def requirements(
+    target: str = typer.Option(
+        None, "--target", help="Only those checkable against registry|agent."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the spec's requirements: level, what they are checked against, and by which checks."""
+    manifest = load_requirements()
+    cited: dict[str, list[str]] = {}
+    for kind in SERVER_KINDS:
+        for c in checks_for(kind):
+            for ident in c.requirements:
+                cited.setdefault(ident, []).append(c.name)
+    rows = [
+        r
+        for r in manifest.values()
+        if target is None or r.checkable_against(target)  # type: ignore[arg-type]
+    ]
+    if as_json:
+        out = [
+            {
+                "id": r.id,
+                "level": r.level,
+                "chapter": r.chapter,
+                "appliesTo": list(r.applies),
+                "reason": r.reason,
+                "checks": cited.get(r.id, []),
+            }
+            for r in rows
+        ]
+        typer.echo(json.dumps(out, indent=2))
+        return
+    table = Table(title="requirements")
+    for column in ("requirement", "level", "checked against", "checks or reason"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        detail = ", ".join(cited.get(r.id, [])) or r.reason
+        table.add_row(r.id, r.level, ", ".join(r.applies), detail)
+    console.print(table)
 
 
 def register_commands(root: typer.Typer) -> None:

@@ -153,3 +153,14 @@ def test_help_lists_both_targets() -> None:
     )
     for option in ("--level", "--timeout", "--json", "--junit", "--lease-wait"):
         assert option in result.stdout
+
+
+def test_requirements_lists_where_each_is_checked() -> None:
+    result = subprocess.run(
+        [WOA, "conformance", "requirements", "--json"], capture_output=True, text=True, check=False
+    )
+    rows = {r["id"]: r for r in json.loads(result.stdout)}
+    assert rows["REG-031"]["checks"] == ["registry.lease_expiry"]
+    assert rows["ID-005"]["appliesTo"] == ["library"]
+    assert rows["ID-005"]["reason"]
+    assert rows["AGT-073"]["appliesTo"] == ["deployment"]
