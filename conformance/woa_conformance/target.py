@@ -39,6 +39,17 @@ REGISTRY_WELL_KNOWN = "/.well-known/woa-registry.json"
 AGENT_CARD_PATH = "/.well-known/agent-card.json"
 WOA_EXTENSION = "urn:woa:ext:agent-card:v1"
 _UNREACHABLE_AFTER = 3
+_RATE_LIMIT_RETRIES = 3
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait before retrying a ``429`` answer, or None for any other answer."""
+    if response.status_code != 429:
+        return None
+    try:
+        return max(0.0, float(response.headers.get("retry-after", "1")))
+    except ValueError:
+        return 1.0
 
 
 class TargetUnreachable(Exception):  # noqa: N818 (outcomes, not errors)
@@ -215,25 +226,30 @@ class Target:
         if self._failures >= _UNREACHABLE_AFTER:
             raise TargetUnreachable(f"{self.base_url} stopped answering")
         content = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-        all_headers: dict[str, str] = {"accept": "application/json", **(headers or {})}
-        if content and "content-type" not in all_headers:
-            all_headers["content-type"] = content_type
-        request = HttpRequest(method, self.url(path), all_headers, content)
-        if key is not None or signer is not None:
-            (signer or MessageSigner(key)).sign_request(request)  # type: ignore[arg-type]
-        if tamper is not None:
-            tamper(request)
-        try:
-            response = await asyncio.wait_for(
-                self.http.request(
-                    method, request.url, content=request.body, headers=request.headers
-                ),
-                self.options.timeout,
-            )
-        except (httpx.TransportError, TimeoutError):
-            self._failures += 1
-            raise
-        self._failures = 0
+        for attempt in range(_RATE_LIMIT_RETRIES + 1):
+            all_headers: dict[str, str] = {"accept": "application/json", **(headers or {})}
+            if content and "content-type" not in all_headers:
+                all_headers["content-type"] = content_type
+            request = HttpRequest(method, self.url(path), all_headers, content)
+            if key is not None or signer is not None:
+                (signer or MessageSigner(key)).sign_request(request)  # type: ignore[arg-type]
+            if tamper is not None:
+                tamper(request)
+            try:
+                response = await asyncio.wait_for(
+                    self.http.request(
+                        method, request.url, content=request.body, headers=request.headers
+                    ),
+                    self.options.timeout,
+                )
+            except (httpx.TransportError, TimeoutError):
+                self._failures += 1
+                raise
+            self._failures = 0
+            wait = _retry_after(response)
+            if wait is None or attempt == _RATE_LIMIT_RETRIES or wait > self.options.timeout:
+                break
+            await asyncio.sleep(wait)  # the suite is a polite client (REG-073): retry later
         return Reply(response.status_code, response.headers, response.content, request)
 
     def signature_error(

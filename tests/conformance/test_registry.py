@@ -134,3 +134,11 @@ async def test_feed_dropping_an_event_is_caught(
     broken = failed(report)
     assert "REG-050" in broken, broken
     assert "updated" in broken["REG-050"]
+
+
+async def test_a_rate_limited_registry_is_retried_politely(tmp_path: Path) -> None:
+    settings = registry_settings(tmp_path, rate_per_address=40.0, burst_per_address=5)
+    report = await run_against_registry(
+        settings, only=["registration_lifecycle", "search_and_paging"]
+    )
+    assert not failed(report), failed(report)
