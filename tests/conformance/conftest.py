@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from pydantic import BaseModel, Field
 from woa_agents import Agent, SkillContext
 from woa_conformance import Options, Report, run_checks
 from woa_protocol import SigningKey
+from woa_protocol.models import Message, Part, Role
 from woa_registry import RegistrySettings, create_app
 
 REGISTRY_URL = "http://registry.test"
@@ -33,7 +35,7 @@ class EchoOut(BaseModel):
 
 
 def make_agent(**kwargs: Any) -> Agent:
-    """A real SDK agent with two typed skills, one giving an example input."""
+    """A real SDK agent: two typed skills (one with an example input) and a text one."""
     agent = Agent("conformance sample", "A sample agent the conformance suite checks.", **kwargs)
 
     @agent.skill(family="classical", tags=["demo"], idempotent=True, examples=[EchoIn(text="hi")])
@@ -45,6 +47,13 @@ def make_agent(**kwargs: Any) -> Agent:
     async def shout(request: EchoIn) -> EchoOut:
         """Upper-case the text."""
         return EchoOut(text=request.text.upper())
+
+    @agent.skill(family="classical", tags=["demo"])
+    async def greet(text: str) -> Message:
+        """Answer at once with a message (no task)."""
+        return Message(
+            message_id=uuid.uuid4().hex, role=Role.AGENT, parts=[Part(text=f"hi {text}")]
+        )
 
     return agent
 

@@ -368,7 +368,7 @@ async def check_send_message(target: Target) -> None:
     require(state in _TERMINAL | _INTERRUPTED, "AGT-021", f"SendMessage answered in state {state}")
 
 
-@check("agent", "AGT-013", "AGT-051")
+@check("agent", "AGT-013", "AGT-017", "AGT-051")
 async def check_typed_result(target: Target) -> None:
     """A typed call completes with a "result" artifact fitting the output schema, traced."""
     task, profile, _ = await _typed_call(target)
@@ -384,6 +384,7 @@ async def check_typed_result(target: Target) -> None:
         "AGT-013",
         f"artifacts {task.get('artifacts')}",
     )
+    require("data" in results[0]["parts"][0], "AGT-017", "a structured result is not a data part")
     data = results[0]["parts"][0].get("data")
     try:
         validate_instance(profile["outputSchema"], data)
@@ -489,7 +490,7 @@ async def _stream(target: Target) -> tuple[Reply, list[dict[str, Any]], SigningK
     return reply, [e.get("result") or {} for e in _sse_events(reply)], key
 
 
-@check("agent", "AGT-023", "AGT-020")
+@check("agent", "AGT-023", "AGT-020", "AGT-017")
 async def check_streaming(target: Target) -> None:
     """SendStreamingMessage: the task first, legal transitions, ends once settled."""
     _, results, key = await _stream(target)
@@ -509,6 +510,15 @@ async def check_streaming(target: Target) -> None:
             )
             state = new
     require(state in _TERMINAL | _INTERRUPTED, "AGT-023", f"the stream ended in {state}")
+    chunks = [e["artifactUpdate"] for e in results if "artifactUpdate" in e]
+    mine = [c for c in chunks if (c.get("artifact") or {}).get("artifactId") == "result"]
+    if mine:
+        require(not mine[0].get("append"), "AGT-017", "the first chunk of 'result' appends")
+        require(
+            mine[-1].get("lastChunk") is True and not mine[-1].get("append"),
+            "AGT-017",
+            f"the last chunk of 'result' is not the whole artifact: {mine[-1]}",
+        )
     task_id = results[0]["task"]["id"]
     _error(
         await target.rpc("SubscribeToTask", {"id": task_id}, key=key),
@@ -565,13 +575,6 @@ async def check_typed_input(target: Target) -> None:
         _error_info(error) is not None,
         "AGT-041",
         f"error data has no ErrorInfo first: {error.get('data')}",
-    )
-    _error(
-        await send(_message([{"text": "hello"}], skill)),
-        -32602,
-        "AGT-011",
-        "a text part",
-        "INVALID_PARTS",
     )
     _error(
         await send(_message([{"data": example}, {"data": example}], skill)),
@@ -664,3 +667,131 @@ async def check_version_header(target: Target) -> None:
         "GetTask", {"id": str(uuid.uuid4())}, key=target.new_key(), headers={"a2a-version": "9.0"}
     )
     _error(reply, -32009, "AGT-003", "A2A-Version 9.0")
+
+
+# -- plain A2A messages on typed skills (AGT-004, AGT-015..AGT-019) ------------------------
+
+
+@check("agent", "AGT-004")
+async def check_protojson_spellings(target: Target) -> None:
+    """Members are read as JSON names and proto names; integers as strings, never booleans."""
+    key = target.new_key()
+    for params in ({"page_size": "1"}, {"pageSize": "1"}, {"pageSize": 1}):
+        listed = _result(await target.rpc("ListTasks", params, key=key), "AGT-004", "ListTasks")
+        require(
+            isinstance(listed, dict) and listed.get("pageSize") == 1,
+            "AGT-004",
+            f"ListTasks {params} answered pageSize {listed.get('pageSize')!r}, expected 1",
+        )
+    reply = await target.rpc("ListTasks", {"pageSize": True}, key=key)
+    error = _error(reply, -32602, "AGT-004", "pageSize true")
+    named = str(error.get("message", "")) + json.dumps(error.get("data"))
+    require("pageSize" in named, "AGT-004", f"the error does not name pageSize: {error}")
+
+
+def _text_skills(card: dict[str, Any]) -> list[str]:
+    return [
+        str(s["id"])
+        for s in card.get("skills") or []
+        if isinstance(s, dict) and "text/plain" in (s.get("inputModes") or [])
+    ]
+
+
+@check("agent", "AGT-015")
+async def check_text_input(target: Target) -> None:
+    """A skill declaring text/plain input takes a plain text message."""
+    if await target.extension() is None:
+        not_applicable("no typed skills: plain text calls are checked by send_message")
+    skills = _text_skills(await target.card())
+    if not skills:
+        not_applicable("no skill declares text/plain input")
+    message = _message([{"text": "hello"}], skills[0])
+    reply = await target.rpc("SendMessage", {"message": message}, key=target.new_key())
+    result = _result(reply, "AGT-015", f"a text part to {skills[0]}")
+    if "task" in result:
+        state = result["task"]["status"]["state"]
+        require(state == "TASK_STATE_COMPLETED", "AGT-015", f"a text call ended {state}")
+    else:
+        require("message" in result, "AGT-015", f"a text part to {skills[0]} answered {result}")
+
+
+@check("agent", "AGT-016")
+async def check_input_modes(target: Target) -> None:
+    """Card modes are the skills' union; a part of another media type is -32005."""
+    card = await target.card()
+    skills = [s for s in card.get("skills") or [] if isinstance(s, dict)]
+    for member, default in (
+        ("inputModes", "defaultInputModes"),
+        ("outputModes", "defaultOutputModes"),
+    ):
+        if skills and all(member in s for s in skills):
+            union = {m for s in skills for m in s[member]}
+            require(
+                set(card.get(default) or []) == union,
+                "AGT-016",
+                f"{default} {card.get(default)} is not the union of the skills' {member}",
+            )
+    skill, _, _ = await target.skill_with_example()
+    part = {"raw": "aGVsbG8=", "mediaType": "application/x-woa-conformance", "filename": "x.bin"}
+    reply = await target.rpc(
+        "SendMessage", {"message": _message([part], skill)}, key=target.new_key()
+    )
+    error = _error(reply, -32005, "AGT-016", "a file part of an unaccepted media type")
+    info = _error_info(error) or {}
+    require(
+        "acceptedModes" in (info.get("metadata") or {}),
+        "AGT-016",
+        f"ErrorInfo lacks acceptedModes: {info}",
+    )
+
+
+@check("agent", "AGT-018")
+async def check_message_results(target: Target) -> None:
+    """A skill answering with a Message is answered {"message": ...}, role agent, no task."""
+    if await target.extension() is None:
+        not_applicable("no typed skills to look for a Message-returning one")
+    key = target.new_key()
+    for skill in _text_skills(await target.card())[:8]:
+        context = uuid.uuid4().hex
+        message = _message([{"text": "hello"}], skill, contextId=context)
+        reply = await target.rpc("SendMessage", {"message": message}, key=key)
+        result = _result(reply, "AGT-018", f"a text call to {skill}")
+        if isinstance(result, dict) and "message" in result:
+            answer = result["message"]
+            require(
+                answer.get("role") == "ROLE_AGENT",
+                "AGT-018",
+                f"a Message reply has role {answer.get('role')!r}",
+            )
+            require(
+                answer.get("contextId") == context,
+                "AGT-018",
+                "the reply does not keep the request's contextId",
+            )
+            require("task" not in result, "AGT-018", "a Message reply also carries a task")
+            return
+    not_applicable("no skill taking text answered with a Message")
+
+
+@check("agent", "AGT-019")
+async def check_default_routing(target: Target) -> None:
+    """A message without woa.skill goes to the default or only skill, else SKILL_REQUIRED."""
+    if await target.extension() is None:
+        message = _message([{"text": "hello"}])
+    else:
+        _, example, _ = await target.skill_with_example()
+        message = _message([{"data": example}])
+    reply = await target.rpc("SendMessage", {"message": message}, key=target.new_key())
+    body = reply.json()
+    if isinstance(body, dict) and "error" in body:
+        skills = (await target.card()).get("skills") or []
+        require(len(skills) > 1, "AGT-019", f"the only skill was not chosen: {reply.describe()}")
+        error = _error(reply, -32602, "AGT-019", "a message without woa.skill", "SKILL_REQUIRED")
+        require(
+            "woa.skill" in str(error.get("message")),
+            "AGT-019",
+            "SKILL_REQUIRED does not name the metadata key",
+        )
+        return
+    result = _result(reply, "AGT-019", "a message without woa.skill")
+    require("task" in result or "message" in result, "AGT-019", f"answered {result}")
