@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -15,10 +16,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
 pytestmark = pytest.mark.timeout(240)
 
 WOA = str(Path(sys.executable).with_name("woa"))
+
+
+class Echo(BaseModel):
+    text: str
 
 
 def _free_port() -> int:
@@ -164,3 +170,32 @@ def test_requirements_lists_where_each_is_checked() -> None:
     assert rows["ID-005"]["appliesTo"] == ["library"]
     assert rows["ID-005"]["reason"]
     assert rows["AGT-073"]["appliesTo"] == ["deployment"]
+
+
+async def test_woa_conformance_agent_passes_a_real_sdk_agent(tmp_path: Path) -> None:
+    from woa_agents import Agent
+
+    agent = Agent("socket sample", "Served on a real socket for the conformance CLI.")
+
+    @agent.skill(family="classical", tags=["demo"], examples=[Echo(text="hi")])
+    async def echo(request: Echo) -> Echo:
+        """Repeat the text."""
+        return request
+
+    async with agent.running() as running:
+        proc = await asyncio.create_subprocess_exec(
+            WOA,
+            "conformance",
+            "agent",
+            running.url,
+            "--json",
+            str(tmp_path / "a.json"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout=180)
+    assert proc.returncode == 0, out.decode()[-3000:]
+    report = json.loads((tmp_path / "a.json").read_text())
+    statuses = {r["id"]: r["status"] for r in report["requirements"]}
+    for ident in ("AGT-030", "AGT-033", "MSG-010", "RPL-003", "EXT-001", "AGT-012"):
+        assert statuses[ident] == "passed", (ident, statuses[ident])

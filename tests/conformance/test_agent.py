@@ -38,6 +38,7 @@ async def test_an_agent_accepting_unsigned_calls_still_conforms() -> None:
     assert "AGT-031" in missing.message
 
 
+@pytest.mark.req("AGT-033")
 async def test_agent_not_signing_responses_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(MessageSigner, "sign_response", lambda self, *a, **k: {})
     monkeypatch.setattr(MessageSigner, "sign_reply", lambda self, *a, **k: {})
@@ -51,6 +52,7 @@ class _Anything(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+@pytest.mark.req("AGT-012")
 async def test_agent_not_validating_input_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     agent = make_agent()
     for skill in agent.skills.values():  # no schema check, and a model that takes anything
@@ -139,6 +141,7 @@ async def serve(app_for_url: Any) -> AsyncIterator[str]:
 
 
 @pytest.mark.interop
+@pytest.mark.req("AGT-061")
 async def test_a_plain_a2a_sdk_agent_gets_a_report_by_id() -> None:
     async with serve(a2a_sdk_app) as url:
         report = await asyncio.wait_for(

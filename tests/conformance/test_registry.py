@@ -69,6 +69,7 @@ async def test_level_must_runs_no_should_check(tmp_path: Path) -> None:
 # -- broken variants ----------------------------------------------------------------------
 
 
+@pytest.mark.req("MSG-006")
 async def test_signature_check_off_is_caught(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -88,6 +89,7 @@ async def test_signature_check_off_is_caught(
     assert report.must_failed
 
 
+@pytest.mark.req("RPL-003")
 async def test_replay_cache_off_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from woa_protocol import ReplayGuard
 
@@ -98,6 +100,7 @@ async def test_replay_cache_off_is_caught(tmp_path: Path, monkeypatch: pytest.Mo
     assert "accepted" in broken["RPL-003"]
 
 
+@pytest.mark.req("STATE-003")
 async def test_acl_off_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for module in (state_service, state_routes):
         monkeypatch.setattr(module, "require_read", lambda *args: None)
@@ -109,6 +112,7 @@ async def test_acl_off_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert "state-forbidden" in broken["STATE-003"]
 
 
+@pytest.mark.req("REG-031")
 async def test_lease_never_expiring_is_caught(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -120,6 +124,7 @@ async def test_lease_never_expiring_is_caught(
     assert set(failed(report)) == {"REG-031"}, failed(report)
 
 
+@pytest.mark.req("REG-050")
 async def test_feed_dropping_an_event_is_caught(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -136,6 +141,7 @@ async def test_feed_dropping_an_event_is_caught(
     assert "updated" in broken["REG-050"]
 
 
+@pytest.mark.req("REG-073")
 async def test_a_rate_limited_registry_is_retried_politely(tmp_path: Path) -> None:
     settings = registry_settings(tmp_path, rate_per_address=40.0, burst_per_address=5)
     report = await run_against_registry(
