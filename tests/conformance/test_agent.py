@@ -141,7 +141,6 @@ async def serve(app_for_url: Any) -> AsyncIterator[str]:
 
 
 @pytest.mark.interop
-@pytest.mark.req("AGT-061")
 async def test_a_plain_a2a_sdk_agent_gets_a_report_by_id() -> None:
     async with serve(a2a_sdk_app) as url:
         report = await asyncio.wait_for(
