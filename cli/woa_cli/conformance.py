@@ -68,11 +68,12 @@ def _run(
     json_path: Path | None,
     junit_path: Path | None,
     only: list[str] | None,
+    oversize_bytes: int = Options.oversize_bytes,
 ) -> None:
     if level not in ("must", "should"):
         raise typer.BadParameter("--level is must or should")
     chosen: Literal["must", "should"] = "must" if level == "must" else "should"
-    options = Options(timeout=timeout, lease_wait=lease_wait)
+    options = Options(timeout=timeout, lease_wait=lease_wait, oversize_bytes=oversize_bytes)
     total = len(select_checks(kind, chosen, only))
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -159,9 +160,24 @@ def agent(
     json_path: Path = _JSON,
     junit_path: Path = _JUNIT,
     only: list[str] = _ONLY,
+    oversize_bytes: int = typer.Option(
+        Options.oversize_bytes,
+        "--oversize-bytes",
+        help="Body size sent to check the agent's body limit (AGT-040); above its limit.",
+    ),
 ) -> None:
     """Check an A2A agent at URL; exit 1 when a MUST fails."""
-    _run("agent", url, level, timeout, lease_wait, json_path, junit_path, only or None)
+    _run(
+        "agent",
+        url,
+        level,
+        timeout,
+        lease_wait,
+        json_path,
+        junit_path,
+        only or None,
+        oversize_bytes,
+    )
 
 
 @app.command("requirements")

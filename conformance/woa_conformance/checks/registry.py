@@ -525,11 +525,24 @@ def _consecutive(events: list[dict[str, Any]], requirement: str) -> None:
 @check("registry", "REG-050", "REG-051", "REG-052", "REG-053", "REG-054", "REG-022")
 async def check_change_feed(target: Target) -> None:
     """The feed sends each change once, in order, consecutively; resuming loses nothing."""
-    key = target.new_key()
-    card = make_card(key)
+    marker, key = target.new_key(), target.new_key()
+    before = await register(target, marker)
+    require(before.status == 201, "REG-010", f"registration: {before.describe()}")
+    committed = before.json()["eventSeq"]  # committed before the feed opens
     async with target.websocket("/v1/feed") as ws:
-        await asyncio.sleep(0.2)
-        first = await register(target, key, card)
+        # The marker's deregistration shows the feed is live: no fixed sleep, no race.
+        await target.send("DELETE", f"/v1/agents/{marker.did}", key=marker)
+        try:
+            events = await _events_until(ws, marker.did, "deregistered", target.options.timeout)
+        except TimeoutError:
+            require(False, "REG-050", "the feed did not deliver an event in time")
+        require(
+            all(e["seq"] > committed for e in events),
+            "REG-053",
+            f"a feed opened without since sent event(s) committed before it opened: "
+            f"{[e['seq'] for e in events if e['seq'] <= committed]} (last was {committed})",
+        )
+        first = await register(target, key, make_card(key))
         require(first.status == 201, "REG-010", f"registration: {first.describe()}")
         base = first.json()["eventSeq"]
         await register(
@@ -541,21 +554,17 @@ async def check_change_feed(target: Target) -> None:
         await target.send("POST", f"/v1/agents/{key.did}/heartbeat", key=key)
         await target.send("DELETE", f"/v1/agents/{key.did}", key=key)
         try:
-            events = await _events_until(ws, key.did, "deregistered", target.options.timeout)
+            events += await _events_until(ws, key.did, "deregistered", target.options.timeout)
         except TimeoutError:
             require(False, "REG-050", "the feed did not deliver the probe agent's events in time")
     mine = [e for e in events if e["did"] == key.did]
-    require(
-        events and events[0]["seq"] <= base,
-        "REG-053",
-        f"the feed did not start after the last event: first {events[:1]}",
-    )
     require(
         [e["kind"] for e in mine] == ["registered", "updated", "deregistered"],
         "REG-050",
         f"probe agent's events {[e['kind'] for e in mine]}, expected registered, updated, "
         "deregistered (a heartbeat records none)",
     )
+    require(mine[0]["seq"] == base, "REG-051", f"registered as event {base}, fed as {mine[0]}")
     _consecutive(events, "REG-054")
     async with target.websocket(f"/v1/feed?since={base}") as ws:
         try:
