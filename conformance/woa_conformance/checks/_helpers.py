@@ -27,7 +27,9 @@ __all__ = [
     "PROBLEM",
     "custom_sign",
     "expect_problem",
+    "forge_signature",
     "make_card",
+    "malleate_signature",
     "register",
     "skill_schema",
 ]
