@@ -167,3 +167,12 @@ async def test_a_plain_a2a_sdk_agent_gets_a_report_by_id() -> None:
         assert by_check[name].status == "not-applicable"
         assert "extension" in by_check[name].message
     assert report.must_failed
+
+
+@pytest.mark.req("RPL-003")
+async def test_agent_without_replay_cache_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from woa_protocol import ReplayGuard
+
+    monkeypatch.setattr(ReplayGuard, "remember", lambda self, *args, **kwargs: None)
+    report = await run_against_agent(only=["replay_refused"])
+    assert set(failed(report)) == {"RPL-003"}, failed(report)

@@ -148,3 +148,22 @@ async def test_a_rate_limited_registry_is_retried_politely(tmp_path: Path) -> No
         settings, only=["registration_lifecycle", "search_and_paging"]
     )
     assert not failed(report), failed(report)
+
+
+@pytest.mark.req("STATE-013")
+async def test_cas_ignoring_stale_versions_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = state_service.StateService._check_if_match
+
+    def lax(op: Any, live: Any) -> None:  # any version matches, as long as one is named
+        if op.if_match is None:
+            original(op, live)
+
+    monkeypatch.setattr(state_service.StateService, "_check_if_match", staticmethod(lax))
+    report = await run_against_registry(
+        registry_settings(tmp_path), only=["documents_and_cas", "linearizable"]
+    )
+    broken = failed(report)
+    assert "STATE-013" in broken, broken
+    assert "stale If-Match" in broken["STATE-013"]
