@@ -795,3 +795,23 @@ async def check_default_routing(target: Target) -> None:
         return
     result = _result(reply, "AGT-019", "a message without woa.skill")
     require("task" in result or "message" in result, "AGT-019", f"answered {result}")
+
+
+@check("agent", "MSG-011")
+async def check_two_host_lines(target: Target) -> None:
+    """A JSON-RPC request with two Host lines is HTTP 400, -32600 AMBIGUOUS_HOST, signed."""
+    did = await target.require_identity()
+    lines = [("host", "a.example"), ("host", "b.example"), ("content-type", "application/json")]
+    reply = await target.send_raw_head("POST", await target.rpc_url(), lines)
+    require(reply.status == 400, "MSG-011", f"two Host lines: {reply.describe()}")
+    body = reply.json()
+    error = body.get("error") if isinstance(body, dict) else None
+    require(
+        isinstance(error, dict)
+        and error.get("code") == -32600
+        and (_error_info(error) or {}).get("reason") == "AMBIGUOUS_HOST",
+        "MSG-011",
+        f"two Host lines: expected -32600 AMBIGUOUS_HOST, got {reply.describe()}",
+    )
+    problem = target.signature_error(reply, did)
+    require(problem is None, "MSG-011", f"the refusal is not signed: {problem}")
