@@ -41,7 +41,7 @@ def test_run_the_embedder_then_find_and_call_it(tmp_path: Path) -> None:
             sys.executable, "-c", "from woa_cli.main import app; app()",
             "agents", "run", "embedder", "--port", "0", "--registry-url", registry,
         ]  # fmt: skip
-        proc = subprocess.Popen(  # noqa: S603 - our own CLI
+        proc = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         lines: list[str] = []

@@ -22,9 +22,9 @@ def sample(reader: Reader):  # type: ignore[no-untyped-def]
     built.close()
 
 
-async def test_read_a_receipt(sample, receipt_png: bytes) -> None:  # type: ignore[no-untyped-def]
+async def test_read_a_receipt(sample, receipt: bytes) -> None:  # type: ignore[no-untyped-def]
     async with connect(sample.agent) as client:
-        out = await client.call("read", {"image": file_json(receipt_png, "image/png")}, ReadOut)
+        out = await client.call("read", {"image": file_json(receipt, "image/png")}, ReadOut)
     assert cer("\n".join(RECEIPT), out.text) <= 0.05
     assert out.model == "tesseract-5-eng-fast"
     assert out.lines[0].text == "CORNER BAKERY"
@@ -33,13 +33,13 @@ async def test_read_a_receipt(sample, receipt_png: bytes) -> None:  # type: igno
 
 @pytest.mark.req("SMP-003")
 @pytest.mark.req("SMP-004")
-async def test_on_real_sockets(sample, receipt_png: bytes, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_on_real_sockets(sample, receipt: bytes, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     output = await check_on_sockets(
         tmp_path,
         sample,
         skill="read",
         family="ocr",
-        payload={"image": file_json(receipt_png, "image/png", "receipt.png")},
+        payload={"image": file_json(receipt, "image/png", "receipt.png")},
         search_payload={"image": {"raw": "iVBORw0K", "mediaType": "image/png"}},
         malformed={"image": {"raw": 42, "mediaType": "image/png"}},
         undecodable={"image": file_json(b"%PDF-1.4 not an image", "image/png")},

@@ -13,10 +13,10 @@ from ..woa_samples.support import cer
 from .conftest import RECEIPT
 
 
-def test_receipt_character_error_rate(reader: Reader, receipt_png: bytes) -> None:
+def test_receipt_character_error_rate(reader: Reader, receipt: bytes) -> None:
     from PIL import Image
 
-    page = reader.read(Image.open(io.BytesIO(receipt_png)))
+    page = reader.read(Image.open(io.BytesIO(receipt)))
     rate = cer("\n".join(RECEIPT), page.text)
     print(f"\nreceipt CER {rate:.2%} ({len(page.lines)} lines)", file=sys.stderr)
     assert rate <= 0.05

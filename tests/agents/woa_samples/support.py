@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
-import shutil
 import socket
-import subprocess
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,7 +23,6 @@ from woa_agents import AgentCallError, AgentClient, RemoteAgent, RpcError, Runni
 from woa_protocol import SigningKey
 from woa_samples import Sample
 
-FONTS = Path("/usr/share/fonts/truetype/dejavu")
 REGISTRY_KEY = SigningKey.generate()
 TEST_BODY_LIMIT = 2 * 1024 * 1024
 
@@ -39,32 +35,14 @@ def file_json(data: bytes, media_type: str, filename: str | None = None) -> dict
     return out
 
 
-def font(size: int, bold: bool = False) -> Any:
-    from PIL import ImageFont
+def speak(text: str, wpm: int = 130) -> bytes:
+    """WAV bytes of ``text`` by espeak-ng; the test fails when it is missing."""
+    from woa_samples.generated import speak as synthesise
 
-    path = FONTS / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
-    if not path.exists():
-        pytest.fail(f"{path} is missing: make system-deps installs fonts-dejavu-core")
-    return ImageFont.truetype(str(path), size)
-
-
-def png(image: Any) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
-def speak(text: str, wpm: int = 130, voice: str = "en-us") -> bytes:
-    """WAV bytes of ``text`` spoken by espeak-ng."""
-    if shutil.which("espeak-ng") is None:
-        pytest.fail("espeak-ng is missing: make system-deps installs it")
-    done = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(wpm), "--stdout", text],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    )
-    return done.stdout
+    try:
+        return synthesise(text, wpm)
+    except FileNotFoundError as exc:
+        pytest.fail(f"{exc} (make system-deps installs it)")
 
 
 def edit_distance(ref: Sequence[Any], hyp: Sequence[Any]) -> int:

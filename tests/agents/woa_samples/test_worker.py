@@ -102,9 +102,13 @@ async def test_a_stream_raises_what_the_producer_raised() -> None:
         yield 1
         raise ValueError("bad audio")
 
-    got = []
-    with pytest.raises(ValueError, match="bad audio"):
+    got: list[int] = []
+
+    async def consume() -> None:
         async for item in worker.stream(produce):
             got.append(item)
+
+    with pytest.raises(ValueError, match="bad audio"):
+        await consume()
     assert got == [1]
     worker.close()

@@ -4,16 +4,11 @@ import io
 
 import pytest
 
+from woa_samples.generated import SENTENCES
 from woa_transcriber import Transcriber
 
 from ..woa_samples.support import speak
 
-SENTENCES = [
-    "Please schedule the project review meeting for Tuesday afternoon "
-    "and send the agenda to the whole team.",
-    "The weather today is sunny with a light breeze from the west.",
-    "Remember to buy milk, bread and fresh apples on the way home.",
-]
 SPOKEN = " ".join(SENTENCES)
 
 
