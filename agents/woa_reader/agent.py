@@ -23,6 +23,8 @@ from .ocr import EXTRA, MODEL_ID, Page, Reader
 __all__ = ["LineOut", "ReadIn", "ReadOut", "WordOut", "build"]
 
 MAX_PIXELS = 6000 * 6000
+IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/bmp", "image/tiff", "image/gif"]
+"""Media types of the image file part (besides a data part, application/json)."""
 
 
 class ReadIn(BaseModel):
@@ -117,6 +119,7 @@ def build(
         family="ocr",
         tags=["ocr", "text-recognition", "tesseract", "receipt", "document"],
         input_modalities=["image", "data"],
+        input_modes=["application/json", *IMAGE_TYPES],
         output_modalities=["text", "data"],
         latency_ms=1100,
         cost_per_call=0.0,

@@ -22,7 +22,8 @@ from .model import MODEL_ID, Method, Segmentation, Segmenter, decode_image, mask
 
 __all__ = ["Box", "CocoRle", "Point", "SegmentIn", "SegmentOut", "build"]
 
-IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/bmp", "image/tiff"]
+IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/bmp", "image/tiff", "image/gif"]
+"""Media types of the image file part (besides a data part, application/json)."""
 
 
 class Box(BaseModel):
@@ -112,6 +113,7 @@ def build(
         family="sam",
         tags=["segmentation", "mask", "box-prompt", "point-prompt", "u2netp", "grabcut"],
         input_modalities=["image", "data"],
+        input_modes=["application/json", *IMAGE_TYPES],
         output_modalities=["image", "data"],
         latency_ms=900,
         cost_per_call=0.0,

@@ -24,7 +24,17 @@ from .speech import MODEL_ID, SAMPLE_RATE, Transcriber
 
 __all__ = ["SegmentOut", "TranscribeIn", "TranscribeOut", "build"]
 
-AUDIO_TYPES = ["audio/wav", "audio/x-wav", "audio/flac", "audio/ogg", "audio/mpeg"]
+AUDIO_TYPES = [
+    "audio/wav",
+    "audio/x-wav",
+    "audio/wave",
+    "audio/flac",
+    "audio/x-flac",
+    "audio/ogg",
+    "audio/opus",
+    "audio/mpeg",
+]
+"""Media types of the audio file part (besides a data part, application/json)."""
 
 
 class TranscribeIn(BaseModel):
@@ -85,6 +95,7 @@ def build(
         family="asr",
         tags=["speech", "transcription", "whisper", "audio", "english"],
         input_modalities=["audio", "data"],
+        input_modes=["application/json", *AUDIO_TYPES],
         output_modalities=["text", "data"],
         latency_ms=1500,
         cost_per_call=0.0,

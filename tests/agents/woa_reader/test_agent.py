@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from woa_agents import connect
+from woa_agents import AgentCallError, File, connect
 from woa_reader import Reader
 from woa_reader.agent import ReadOut, build
 from woa_samples.inputs import InputPolicy
@@ -29,6 +29,14 @@ async def test_read_a_receipt(sample, receipt: bytes) -> None:  # type: ignore[n
     assert out.model == "tesseract-5-eng-fast"
     assert out.lines[0].text == "CORNER BAKERY"
     assert all(len(line.box) == 4 and line.words for line in out.lines)
+
+
+async def test_a_plain_a2a_file_part_is_read(sample, receipt: bytes) -> None:  # type: ignore[no-untyped-def]
+    async with connect(sample.agent) as client:
+        out = await client.call("read", File(raw=receipt, media_type="image/png"), ReadOut)
+        assert cer("\n".join(RECEIPT), out.text) <= 0.05
+        with pytest.raises(AgentCallError, match="does not take text/plain parts"):
+            await client.call("read", File(raw=b"hello", media_type="text/plain"))
 
 
 @pytest.mark.req("SMP-003")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from woa_agents import AgentCallError, RpcError, connect
+from woa_agents import AgentCallError, File, RpcError, connect
 from woa_samples.inputs import InputPolicy
 from woa_segmenter import Segmenter
 from woa_segmenter.agent import SegmentOut, build
@@ -75,6 +75,16 @@ async def test_prompt_errors(sample, scene: Scene) -> None:  # type: ignore[no-u
         assert "x1 > x0" in str(reversed_box.value.violations)
         with pytest.raises(AgentCallError, match=r"REJECTED.*outside"):
             await client.call("segment", {"image": image, "point": {"x": 5000, "y": 1}})
+
+
+async def test_a_plain_file_part_with_a_data_part_for_the_prompt(sample, scene: Scene) -> None:  # type: ignore[no-untyped-def]
+    async with connect(sample.agent) as client:
+        out = await client.call(
+            "segment",
+            (File(raw=scene.png(), media_type="image/png"), {"point": {"x": 240, "y": 180}}),
+            SegmentOut,
+        )
+    assert iou(_mask(out), scene.truth) >= 0.7
 
 
 @pytest.mark.req("SMP-002")

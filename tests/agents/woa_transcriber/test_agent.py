@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from woa_agents import AgentClient, connect
+from woa_agents import AgentClient, File, connect
 from woa_protocol import SigningKey
+from woa_protocol.models import TaskState
 from woa_samples.inputs import InputPolicy
 from woa_transcriber import Transcriber
 from woa_transcriber.agent import TranscribeOut, build
@@ -31,7 +32,7 @@ async def test_segments_stream_before_the_result(sample, memo_wav: bytes) -> Non
         async for event in client.stream(
             "transcribe", {"audio": file_json(memo_wav, "audio/wav")}, TranscribeOut
         ):
-            if event.kind == "artifact" and event.data["artifact"]["artifactId"] == "partial":
+            if event.kind == "artifact" and not event.data.get("lastChunk"):  # a segment
                 assert result is None
                 partials.append(event.data["artifact"]["parts"][0]["data"])
             elif event.kind == "result":
@@ -41,6 +42,14 @@ async def test_segments_stream_before_the_result(sample, memo_wav: bytes) -> Non
     assert [p["text"] for p in partials] == [s.text for s in result.segments]
     assert wer(SPOKEN, result.text) <= 0.2
     assert 10 < result.duration < 25
+
+
+async def test_a_plain_a2a_file_part(sample, memo_wav: bytes) -> None:  # type: ignore[no-untyped-def]
+    async with connect(sample.agent) as client:
+        out = await client.call(
+            "transcribe", File(raw=memo_wav, media_type="audio/wav"), TranscribeOut
+        )
+    assert wer(SPOKEN, out.text) <= 0.2
 
 
 @pytest.mark.req("SMP-004")
@@ -63,7 +72,7 @@ async def test_a_cancelled_transcription_stops_and_frees_the_model(sample, memo_
                 segments += 1
                 assert task_id is not None
                 canceled = await client.cancel(task_id, agent=running.url)
-                assert canceled["status"]["state"] == "TASK_STATE_CANCELED"
+                assert canceled.status.state == TaskState.CANCELED
                 break
         await stream.aclose()
         assert segments == 1
