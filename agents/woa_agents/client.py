@@ -425,8 +425,8 @@ class AgentClient:
             raise AgentCallError(f"{card_url} answered {response.status_code}", retry_safe=True)
         try:
             card = strict_json.loads(response.content)
-        except ValueError as exc:
-            raise AgentCallError(f"{card_url} is not JSON") from exc
+        except WoaError as exc:  # not JSON, or not I-JSON (a repeated name: JCS-006)
+            raise AgentCallError(f"{card_url} is not I-JSON: {exc.detail}") from exc
         if not isinstance(card, dict):
             raise AgentIdentityError(f"{card_url} holds no card object")
         agent = self._from_card(card)
