@@ -815,3 +815,64 @@ async def check_two_host_lines(target: Target) -> None:
     )
     problem = target.signature_error(reply, did)
     require(problem is None, "MSG-011", f"the refusal is not signed: {problem}")
+
+
+@check("agent", "AGT-005")
+async def check_http_json_binding(target: Target) -> None:
+    """The same operations over HTTP+JSON: routes, AIP-193 errors, 415, signed answers."""
+    base = await target.interface_url("HTTP+JSON")
+    require(base is not None, "AGT-005", "the card declares no HTTP+JSON interface")
+    assert base is not None
+    base = base.rstrip("/")
+    did = await target.agent_did()
+    key = target.new_key()
+    headers = {"a2a-version": "1.0"}
+    missing = await target.send("GET", f"{base}/tasks/{uuid.uuid4()}", key=key, headers=headers)
+    body = missing.json()
+    error = body.get("error") if isinstance(body, dict) else None
+    require(
+        missing.status == 404
+        and isinstance(error, dict)
+        and error.get("status") == "NOT_FOUND"
+        and error.get("code") == 404,
+        "AGT-005",
+        f"GET /tasks/<unknown>: expected 404 NOT_FOUND, got {missing.describe()}",
+    )
+    assert isinstance(error, dict)
+    details = error.get("details") or []
+    require(
+        details and details[0].get("@type") == "type.googleapis.com/google.rpc.ErrorInfo",
+        "AGT-005",
+        f"the error's first detail is not an ErrorInfo: {details}",
+    )
+    if did is not None:
+        problem = target.signature_error(missing, did)
+        require(problem is None, "AGT-005", f"an HTTP+JSON answer is not signed: {problem}")
+    message = await _call_message(target)
+    sent = await target.send(
+        "POST", f"{base}/message:send", body={"message": message}, key=key, headers=headers
+    )
+    result = sent.json()
+    require(
+        sent.status == 200
+        and isinstance(result, dict)
+        and ("task" in result or "message" in result),
+        "AGT-005",
+        f"POST /message:send: {sent.describe()}",
+    )
+    if "task" in result:
+        task_id = result["task"]["id"]
+        got = await target.send("GET", f"{base}/tasks/{task_id}", key=key, headers=headers)
+        require(
+            got.status == 200 and (got.json() or {}).get("id") == task_id,
+            "AGT-005",
+            f"GET /tasks/{task_id}: {got.describe()}",
+        )
+    wrong = await target.send(
+        "POST",
+        f"{base}/message:send",
+        raw=b"hello",
+        key=key,
+        headers={**headers, "content-type": "text/plain"},
+    )
+    require(wrong.status == 415, "AGT-005", f"a text/plain body: {wrong.describe()}")
