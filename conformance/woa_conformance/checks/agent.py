@@ -876,3 +876,71 @@ async def check_http_json_binding(target: Target) -> None:
         headers={**headers, "content-type": "text/plain"},
     )
     require(wrong.status == 415, "AGT-005", f"a text/plain body: {wrong.describe()}")
+
+
+@check("agent", "JCS-006")
+async def check_duplicate_member_names(target: Target) -> None:
+    """A JSON-RPC body naming one member twice is -32700 DUPLICATE_MEMBER_NAME (path, name)."""
+    raw = b'{"jsonrpc": "2.0", "id": 1, "method": "GetTask", "method": "ListTasks", "params": {}}'
+    reply = await target.send(
+        "POST",
+        await target.rpc_url(),
+        raw=raw,
+        key=target.new_key(),
+        headers={"a2a-version": "1.0"},
+    )
+    error = _error(reply, -32700, "JCS-006", "'method' twice", "DUPLICATE_MEMBER_NAME")
+    meta = (_error_info(error) or {}).get("metadata") or {}
+    require(
+        meta.get("path") == "$" and meta.get("name") == "method",
+        "JCS-006",
+        f"ErrorInfo metadata {meta}, expected path '$' and name 'method'",
+    )
+
+
+@check("agent", "MSG-013")
+async def check_header_bounds(target: Target) -> None:
+    """A request with more header fields than the bound is answered 431."""
+    headers = {f"x-woa-conformance-{i}": "1" for i in range(200)}
+    reply = await target.send("GET", "/.well-known/agent-card.json", headers=headers)
+    require(reply.status == 431, "MSG-013", f"200 header fields: {reply.describe()}")
+
+
+@check("agent", "AGT-028")
+async def check_list_tasks_keyset(target: Target) -> None:
+    """ListTasks pages by keyset: a task created while paging is neither repeated nor skipped."""
+    key = target.new_key()
+
+    async def create() -> str:
+        reply = await target.rpc("SendMessage", {"message": await _call_message(target)}, key=key)
+        result = _result(reply, "AGT-001", "SendMessage")
+        if "task" not in result:
+            not_applicable("the agent answers with Messages: no tasks to page through")
+        return str(result["task"]["id"])
+
+    made = [await create() for _ in range(3)]
+    seen: list[str] = []
+    token: str | None = None
+    for round_ in range(6):
+        params: dict[str, Any] = {"pageSize": 1}
+        if token:
+            params["pageToken"] = token
+        page = _result(await target.rpc("ListTasks", params, key=key), "AGT-001", "ListTasks")
+        seen += [t.get("id") for t in page.get("tasks", [])]
+        if round_ == 0:
+            await create()  # newer than every task already listed
+        token = page.get("nextPageToken") or None
+        if not token:
+            break
+    expected = list(reversed(made))
+    require(
+        seen[: len(expected)] == expected and len(seen) == len(set(seen)),
+        "AGT-028",
+        f"paging newest first listed {seen}, expected {expected} once each",
+    )
+    _error(
+        await target.rpc("ListTasks", {"pageToken": "not-a-token-we-issued"}, key=key),
+        -32602,
+        "AGT-028",
+        "a page token the agent did not issue",
+    )
