@@ -419,17 +419,24 @@ class Target:
             )
         return did
 
-    async def rpc_url(self) -> str:
-        """The JSON-RPC endpoint: the card's JSONRPC interface, on the target's origin."""
+    async def interface_url(self, binding: str) -> str | None:
+        """The URL of the card's ``binding`` interface, on the target's origin (or None)."""
         card = await self.card()
         for interface in card.get("supportedInterfaces") or []:
-            if isinstance(interface, dict) and interface.get("protocolBinding") == "JSONRPC":
+            if isinstance(interface, dict) and interface.get("protocolBinding") == binding:
                 url = str(interface.get("url", ""))
                 parts = urlsplit(url)
                 if parts.netloc == urlsplit(self.base_url).netloc:
                     return url
                 return self.base_url + (parts.path or "/")
-        raise CheckFailed("AGT-001", "the card declares no JSONRPC interface")
+        return None
+
+    async def rpc_url(self) -> str:
+        """The JSON-RPC endpoint: the card's JSONRPC interface, on the target's origin."""
+        url = await self.interface_url("JSONRPC")
+        if url is None:
+            raise CheckFailed("AGT-001", "the card declares no JSONRPC interface")
+        return url
 
     async def rpc(
         self,

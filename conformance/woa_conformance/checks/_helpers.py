@@ -24,6 +24,7 @@ from ..core import require
 from ..target import Reply, Target
 
 __all__ = [
+    "ALWAYS_COVERED",
     "PROBLEM",
     "custom_sign",
     "expect_problem",
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 PROBLEM = "urn:woa:problem:"
+ALWAYS_COVERED = ("if-match", "if-none-match", "a2a-version", "a2a-extensions", "traceparent")
+"""Header fields a request signature covers whenever the request carries them (MSG-002, 012)."""
 _L = 2**252 + 27742317777372353535851937790883648493  # the Ed25519 group order
 
 
@@ -131,7 +134,7 @@ def custom_sign(
     key: SigningKey,
     *,
     components: list[str] | None = None,
-    nonce: bool = True,
+    nonce: bool | str = True,
     created: int | None = None,
     expires: int | None = None,
     keyid: str | None = None,
@@ -142,11 +145,12 @@ def custom_sign(
         components = ["@method", "@target-uri", "content-digest"]
         if request.body and "content-type" in request.headers:
             components.append("content-type")
+        components += [h for h in ALWAYS_COVERED if h in request.headers]  # MSG-012
     now = int(time.time())
     params: dict[str, Any] = {"created": created if created is not None else now}
     params["expires"] = expires if expires is not None else params["created"] + 60
     if nonce:
-        params["nonce"] = random_urlsafe(16)
+        params["nonce"] = nonce if isinstance(nonce, str) else random_urlsafe(16)
     params["keyid"] = keyid or key.did
     params["alg"] = "ed25519"
     sig_input, signature = create_signature(

@@ -815,3 +815,132 @@ async def check_two_host_lines(target: Target) -> None:
     )
     problem = target.signature_error(reply, did)
     require(problem is None, "MSG-011", f"the refusal is not signed: {problem}")
+
+
+@check("agent", "AGT-005")
+async def check_http_json_binding(target: Target) -> None:
+    """The same operations over HTTP+JSON: routes, AIP-193 errors, 415, signed answers."""
+    base = await target.interface_url("HTTP+JSON")
+    require(base is not None, "AGT-005", "the card declares no HTTP+JSON interface")
+    assert base is not None
+    base = base.rstrip("/")
+    did = await target.agent_did()
+    key = target.new_key()
+    headers = {"a2a-version": "1.0"}
+    missing = await target.send("GET", f"{base}/tasks/{uuid.uuid4()}", key=key, headers=headers)
+    body = missing.json()
+    error = body.get("error") if isinstance(body, dict) else None
+    require(
+        missing.status == 404
+        and isinstance(error, dict)
+        and error.get("status") == "NOT_FOUND"
+        and error.get("code") == 404,
+        "AGT-005",
+        f"GET /tasks/<unknown>: expected 404 NOT_FOUND, got {missing.describe()}",
+    )
+    assert isinstance(error, dict)
+    details = error.get("details") or []
+    require(
+        details and details[0].get("@type") == "type.googleapis.com/google.rpc.ErrorInfo",
+        "AGT-005",
+        f"the error's first detail is not an ErrorInfo: {details}",
+    )
+    if did is not None:
+        problem = target.signature_error(missing, did)
+        require(problem is None, "AGT-005", f"an HTTP+JSON answer is not signed: {problem}")
+    message = await _call_message(target)
+    sent = await target.send(
+        "POST", f"{base}/message:send", body={"message": message}, key=key, headers=headers
+    )
+    result = sent.json()
+    require(
+        sent.status == 200
+        and isinstance(result, dict)
+        and ("task" in result or "message" in result),
+        "AGT-005",
+        f"POST /message:send: {sent.describe()}",
+    )
+    if "task" in result:
+        task_id = result["task"]["id"]
+        got = await target.send("GET", f"{base}/tasks/{task_id}", key=key, headers=headers)
+        require(
+            got.status == 200 and (got.json() or {}).get("id") == task_id,
+            "AGT-005",
+            f"GET /tasks/{task_id}: {got.describe()}",
+        )
+    wrong = await target.send(
+        "POST",
+        f"{base}/message:send",
+        raw=b"hello",
+        key=key,
+        headers={**headers, "content-type": "text/plain"},
+    )
+    require(wrong.status == 415, "AGT-005", f"a text/plain body: {wrong.describe()}")
+
+
+@check("agent", "JCS-006")
+async def check_duplicate_member_names(target: Target) -> None:
+    """A JSON-RPC body naming one member twice is -32700 DUPLICATE_MEMBER_NAME (path, name)."""
+    raw = b'{"jsonrpc": "2.0", "id": 1, "method": "GetTask", "method": "ListTasks", "params": {}}'
+    reply = await target.send(
+        "POST",
+        await target.rpc_url(),
+        raw=raw,
+        key=target.new_key(),
+        headers={"a2a-version": "1.0"},
+    )
+    error = _error(reply, -32700, "JCS-006", "'method' twice", "DUPLICATE_MEMBER_NAME")
+    meta = (_error_info(error) or {}).get("metadata") or {}
+    require(
+        meta.get("path") == "$" and meta.get("name") == "method",
+        "JCS-006",
+        f"ErrorInfo metadata {meta}, expected path '$' and name 'method'",
+    )
+
+
+@check("agent", "MSG-013")
+async def check_header_bounds(target: Target) -> None:
+    """A request with more header fields than the bound is answered 431."""
+    headers = {f"x-woa-conformance-{i}": "1" for i in range(200)}
+    reply = await target.send("GET", "/.well-known/agent-card.json", headers=headers)
+    require(reply.status == 431, "MSG-013", f"200 header fields: {reply.describe()}")
+
+
+@check("agent", "AGT-028")
+async def check_list_tasks_keyset(target: Target) -> None:
+    """ListTasks pages by keyset: a task created while paging is neither repeated nor skipped."""
+    key = target.new_key()
+
+    async def create() -> str:
+        reply = await target.rpc("SendMessage", {"message": await _call_message(target)}, key=key)
+        result = _result(reply, "AGT-001", "SendMessage")
+        if "task" not in result:
+            not_applicable("the agent answers with Messages: no tasks to page through")
+        return str(result["task"]["id"])
+
+    made = [await create() for _ in range(3)]
+    seen: list[str] = []
+    token: str | None = None
+    for round_ in range(6):
+        params: dict[str, Any] = {"pageSize": 1}
+        if token:
+            params["pageToken"] = token
+        page = _result(await target.rpc("ListTasks", params, key=key), "AGT-001", "ListTasks")
+        seen += [t.get("id") for t in page.get("tasks", [])]
+        if round_ == 0:
+            await create()  # newer than every task already listed
+        token = page.get("nextPageToken") or None
+        if not token:
+            break
+    expected = list(reversed(made))
+    require(
+        seen[: len(expected)] == expected and len(seen) == len(set(seen)),
+        "AGT-028",
+        f"paging newest first listed {seen}, expected {expected} once each",
+    )
+    _error(
+        await target.rpc("ListTasks", {"pageToken": "not-a-token-we-issued"}, key=key),
+        -32602,
+        "AGT-028",
+        "a page token the agent did not issue",
+    )

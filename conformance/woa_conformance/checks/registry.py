@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import re
@@ -11,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from woa_protocol import SigningKey, resolve_did
+from woa_protocol import SigningKey, did_url, resolve_did, sign_card
 
 from ..core import check, not_applicable, require
 from ..manifest import problem_statuses
@@ -287,10 +288,9 @@ async def check_malformed_registration(target: Target) -> None:
     require(
         isinstance(reply.json().get("errors"), list), "REG-013", "invalid-request lists no errors"
     )
-    card = make_card(key)
-    card.pop("name")
-    reply = await target.send("PUT", path, body={"card": card}, key=key)
-    expect_problem(reply, "invalid-card", 422, "REG-014", "a card without name")
+    unsigned = {k: v for k, v in make_card(key).items() if k not in ("name", "signatures")}
+    reply = await target.send("PUT", path, body={"card": sign_card(unsigned, key)}, key=key)
+    expect_problem(reply, "invalid-card", 422, "REG-014", "a signed card without name")
     require(isinstance(reply.json().get("errors"), list), "REG-014", "invalid-card lists no errors")
     after = await target.send("GET", path)
     require(after.status == 404, "REG-071", "a rejected registration was stored")
@@ -637,3 +637,135 @@ async def check_two_host_lines(target: Target) -> None:
     expect_problem(reply, "ambiguous-host", 400, "MSG-011", "two Host lines")
     problem = target.signature_error(reply, did)
     require(problem is None, "MSG-011", f"the refusal is not signed: {problem}")
+
+
+@check("registry", "CARD-007", "REG-071")
+async def check_signature_before_schema(target: Target) -> None:
+    """An alg-none or empty card signature is invalid-card-signature, never a schema error."""
+    key = target.new_key()
+    path = f"/v1/agents/{key.did}"
+    card = make_card(key)
+    protected = base64.urlsafe_b64encode(
+        json.dumps({"alg": "none", "kid": did_url(key.did), "typ": "JOSE"}).encode()
+    ).rstrip(b"=")
+    off_schema = {k: v for k, v in card.items() if k != "name"}
+    off_schema["signatures"] = [{"protected": protected.decode(), "signature": ""}]
+    reply = await target.send("PUT", path, body={"card": off_schema}, key=key)
+    expect_problem(
+        reply, "invalid-card-signature", 401, "CARD-007", "alg none on an off-schema card"
+    )
+    empty = {**card, "signatures": [{**card["signatures"][0], "signature": ""}]}
+    reply = await target.send("PUT", path, body={"card": empty}, key=key)
+    expect_problem(reply, "invalid-card-signature", 401, "CARD-007", "an empty signature")
+    after = await target.send("GET", path)
+    require(after.status == 404, "REG-071", "a card with no valid signature was stored")
+
+
+@check("registry", "JCS-006", "REG-071")
+async def check_duplicate_member_names(target: Target) -> None:
+    """A body naming one member twice is duplicate-member-name (400) with path and name."""
+    key = target.new_key()
+    path = f"/v1/agents/{key.did}"
+    card = json.dumps(make_card(key))
+    cases = [
+        (f'{{"card": {card}, "leaseSeconds": 60, "leaseSeconds": 30}}', "$", "leaseSeconds"),
+        (f'{{"card": {card[:-1]}, "name": "twice"}}}}', "$.card", "name"),
+    ]
+    for raw, where, name in cases:
+        reply = await target.send("PUT", path, raw=raw.encode(), key=key)
+        expect_problem(reply, "duplicate-member-name", 400, "JCS-006", f"{name!r} twice in {where}")
+        problem = reply.json()
+        require(
+            problem.get("path") == where and problem.get("name") == name,
+            "JCS-006",
+            f"duplicate-member-name names path {problem.get('path')!r} and name "
+            f"{problem.get('name')!r}, expected {where!r} and {name!r}",
+        )
+    after = await target.send("GET", path)
+    require(after.status == 404, "REG-071", "a body with a duplicate member was stored")
+
+
+@check("registry", "MSG-013")
+async def check_header_bounds(target: Target) -> None:
+    """A request with more header fields than the bound is 431 header-fields-too-large."""
+    reply = await target.send("GET", "/healthz", headers=_many_headers(200))
+    expect_problem(reply, "header-fields-too-large", 431, "MSG-013", "200 header fields")
+    problem = reply.json()
+    require(
+        "maxBytes" in problem and "maxFields" in problem,
+        "MSG-013",
+        f"header-fields-too-large lacks maxBytes/maxFields: {problem}",
+    )
+
+
+def _many_headers(count: int) -> dict[str, str]:
+    """``count`` small extra header fields (a few KiB: beyond the field bound, not the bytes)."""
+    return {f"x-woa-conformance-{i}": "1" for i in range(count)}
+
+
+@check("registry", "REG-044", "STATE-019")
+async def check_cursors_tamper_evident(target: Target) -> None:
+    """Cursors carry a MAC: altered, or used on another endpoint or listing, they are refused."""
+    _, skill, _ = await _probe_agents(target, 2)
+    page = (await target.send("GET", f"/v1/agents?skill={skill}&limit=1")).json() or {}
+    cursor = page.get("nextCursor")
+    require(isinstance(cursor, str), "REG-041", f"no nextCursor on a first page of two: {page}")
+    text = str(cursor)
+    middle = len(text) // 2  # a middle character carries six whole bits of the cursor
+    tampered = text[:middle] + ("A" if text[middle] != "A" else "B") + text[middle + 1 :]
+    reply = await target.send("GET", f"/v1/agents?skill={skill}&limit=1&cursor={tampered}")
+    expect_problem(reply, "invalid-cursor", 400, "REG-044", "a cursor with one character changed")
+    owner = target.new_key()
+    names = []
+    for _ in range(2):
+        ns = target.unique()
+        made = await target.send(
+            "PUT",
+            f"/v1/state/{ns}",
+            body={"writers": [], "readers": [], "publicRead": False},
+            key=owner,
+        )
+        require(made.status == 201, "STATE-002", f"creating namespace {ns}: {made.describe()}")
+        target.left_behind.append(f"state namespace {ns} (owner {owner.did})")
+        names.append(ns)
+    first, second = names
+    for doc in ("p/1", "p/2"):
+        await target.send(
+            "PUT",
+            f"/v1/state/{first}/docs/{doc}",
+            body={"d": 1},
+            key=owner,
+            headers={"if-none-match": "*"},
+        )
+    listed = await target.send("GET", f"/v1/state/{first}/docs?prefix=p/&limit=1", key=owner)
+    state_cursor = (listed.json() or {}).get("nextCursor")
+    require(isinstance(state_cursor, str), "STATE-018", f"no nextCursor: {listed.describe()}")
+    for where, requirement in (
+        (f"/v1/state/{second}/docs?prefix=p/&limit=1&cursor={state_cursor}", "STATE-019"),
+        (f"/v1/state/{first}/docs?prefix=q/&limit=1&cursor={state_cursor}", "STATE-019"),
+        (f"/v1/state/{first}/docs?prefix=p/&limit=1&cursor={cursor}", "REG-044"),
+        (f"/v1/agents?skill={skill}&limit=1&cursor={state_cursor}", "REG-044"),
+    ):
+        reply = await target.send("GET", where, key=owner)
+        expect_problem(reply, "invalid-cursor", 400, requirement, f"GET {where}")
+    for doc in ("p/1", "p/2"):
+        await target.send(
+            "DELETE", f"/v1/state/{first}/docs/{doc}", key=owner, headers={"if-match": "*"}
+        )
+
+
+@check("registry", "REG-075", "REG-071")
+async def check_control_characters(target: Target) -> None:
+    """Text fields holding control characters are invalid-request (422); nothing is stored."""
+    key = target.new_key()
+    reply = await register(target, key, make_card(key, description="bell \u0007 inside"))
+    expect_problem(reply, "invalid-request", 422, "REG-075", "a card description with BEL")
+    after = await target.send("GET", f"/v1/agents/{key.did}")
+    require(after.status == 404, "REG-071", "an agent with a control character was stored")
+    for query in ("q=a%01b", "tag=x%00y", "skill=s%C2%85t"):
+        reply = await target.send("GET", f"/v1/agents?{query}")
+        expect_problem(reply, "invalid-request", 422, "REG-075", f"search {query}")
+    ns = target.unique()
+    body = {"writers": [], "readers": [], "publicRead": False, "contextId": "ctx\u0000"}
+    reply = await target.send("PUT", f"/v1/state/{ns}", body=body, key=key)
+    expect_problem(reply, "invalid-request", 422, "REG-075", "a contextId holding NUL")

@@ -135,6 +135,20 @@ def _too_little(request: HttpRequest, key: SigningKey) -> None:
     custom_sign(request, key, components=["@method", "content-digest"])
 
 
+def _short_nonce(request: HttpRequest, key: SigningKey) -> None:
+    custom_sign(request, key, nonce="x")
+
+
+def _hex_nonce(request: HttpRequest, key: SigningKey) -> None:
+    custom_sign(request, key, nonce="0123456789abcdef")
+
+
+def _uncovered_precondition(request: HttpRequest, key: SigningKey) -> None:
+    """Signed, then given an If-Match the signature does not cover (a CAS made blind)."""
+    custom_sign(request, key)
+    request.headers["if-match"] = '"1"'
+
+
 def _signer_names_itself_as_other(request: HttpRequest, key: SigningKey) -> None:
     """Signed by ``key`` but naming another DID as keyid: the signature cannot verify."""
     custom_sign(request, key, keyid=SigningKey.generate().did)
@@ -205,6 +219,9 @@ _rejection("expires_before_created", _expires_before_created, "signature-expired
 _rejection("future_signature", _future, "signature-not-yet-valid", "RPL-001")
 _rejection("no_nonce", _no_nonce, "signature-invalid", "MSG-003")
 _rejection("too_few_components", _too_little, "signature-invalid", "MSG-002")
+_rejection("one_character_nonce", _short_nonce, "signature-invalid", "MSG-003")
+_rejection("hex_nonce", _hex_nonce, "signature-invalid", "MSG-003")
+_rejection("uncovered_if_match", _uncovered_precondition, "signature-invalid", "MSG-012")
 
 
 @check(("registry", "agent"), "RPL-003", "MSG-008")
