@@ -258,10 +258,13 @@ def _rest_error(body: Any, status: int) -> RpcError:
     code = _REASON_CODES.get(rebuilt.reason) or _STATUS_CODES.get(
         str(error.get("status")), JsonRpcCode.INTERNAL_ERROR
     )
+    # the profile's finer reason (e.g. SKILL_REQUIRED) rides in the metadata (AGT-005)
+    finer = (rebuilt.metadata or {}).get("woaReason")
+    reason = finer if isinstance(finer, str) else rebuilt.reason
     return RpcError(
         code,
         rebuilt.message,
-        reason=rebuilt.reason if rebuilt.reason != "UNKNOWN_ERROR" else None,
+        reason=reason if reason != "UNKNOWN_ERROR" else None,
         metadata=rebuilt.metadata,
         violations=rebuilt.violations,
         http_status=status,

@@ -231,3 +231,27 @@ async def test_the_sdk_client_calls_an_sdk_agent_signed_on_either_binding(bindin
         with pytest.raises(RpcError) as info:
             await client.call("add", {"a": "x", "b": 2}, agent=running.url)
         assert info.value.code == -32602
+
+
+@pytest.mark.req("AGT-005")
+def test_the_client_reads_the_profile_reason_back_from_the_metadata() -> None:
+    from woa_agents.client import _rest_error
+
+    body = {
+        "error": {
+            "code": 400,
+            "status": "INVALID_ARGUMENT",
+            "message": "name a skill",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "INVALID_PARAMS",
+                    "domain": "a2a-protocol.org",
+                    "metadata": {"woaReason": "SKILL_REQUIRED"},
+                }
+            ],
+        }
+    }
+    error = _rest_error(body, 400)
+    assert error.reason == "SKILL_REQUIRED"
+    assert error.code == -32602
