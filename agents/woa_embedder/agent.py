@@ -172,7 +172,7 @@ def build(
         """Cosine similarity of two texts' embeddings."""
         return SimilarityOut(score=await worker.run(lambda m: m.similarity(request.a, request.b)))
 
-    @agent.skill(tags=["rank", "search", "semantic"], latency_ms=25, **hints)
+    @agent.skill(tags=["rank", "search", "semantic"], latency_ms=90, **hints)
     async def rank(request: RankIn) -> RankOut:
         """Order candidates by semantic similarity to the query."""
         order = await worker.run(lambda m: m.rank(request.query, request.candidates))

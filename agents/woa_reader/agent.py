@@ -121,7 +121,7 @@ def build(
         input_modalities=["image", "data"],
         input_modes=["application/json", *IMAGE_TYPES],
         output_modalities=["text", "data"],
-        latency_ms=1100,
+        latency_ms=1000,
         cost_per_call=0.0,
         idempotent=True,
     )

@@ -115,7 +115,7 @@ def build(
         input_modalities=["image", "data"],
         input_modes=["application/json", *IMAGE_TYPES],
         output_modalities=["image", "data"],
-        latency_ms=900,
+        latency_ms=600,
         cost_per_call=0.0,
         idempotent=True,
     )

@@ -97,7 +97,7 @@ def build(
         input_modalities=["audio", "data"],
         input_modes=["application/json", *AUDIO_TYPES],
         output_modalities=["text", "data"],
-        latency_ms=1500,
+        latency_ms=1300,
         cost_per_call=0.0,
         idempotent=True,
     )

@@ -154,3 +154,20 @@ def test_run_serves_on_uvloop_until_interrupted(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(20) == 0
+
+
+async def test_served_connections_send_without_nagle_delay() -> None:
+    """Accepted connections have TCP_NODELAY (else each answer waits ~40 ms for an ACK)."""
+    import socket
+
+    import httpx
+
+    agent = make_agent()
+    async with agent.running() as running, httpx.AsyncClient() as http:
+        response = await http.get(running.url + ".well-known/agent-card.json")
+        assert response.status_code == 200
+        connections = list(running.server.server_state.connections)
+        assert connections
+        for connection in connections:
+            sock = connection.transport.get_extra_info("socket")  # type: ignore[attr-defined]
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

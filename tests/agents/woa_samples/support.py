@@ -82,7 +82,7 @@ class RegistryServer:
     def __init__(self, tmp: Path) -> None:
         from woa_registry import RegistrySettings, create_app
 
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.bind(("127.0.0.1", 0))
         port = self.sock.getsockname()[1]
         settings = RegistrySettings(

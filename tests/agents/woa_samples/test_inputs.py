@@ -27,7 +27,7 @@ async def files_server() -> AsyncIterator[str]:
         return Response(b"x" * 50_000, media_type="image/png")
 
     app = Starlette(routes=[Route("/small.png", small), Route("/large.png", large)])
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     serving = asyncio.create_task(server.serve(sockets=[sock]))

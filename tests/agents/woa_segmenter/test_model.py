@@ -42,6 +42,7 @@ def test_point_on_the_distractor_selects_the_distractor(segmenter: Segmenter, sc
     assert 2500 < result.area < 5500  # the disc: pi * 35^2 ~ 3850 pixels
 
 
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # numpy 2
 def test_rle_round_trips_through_pycocotools(scene: Scene) -> None:
     from pycocotools import mask as coco
 
