@@ -12,10 +12,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["JSON_FIELD", "FormField", "form_fields", "payload_from_form"]
+__all__ = ["JSON_FIELD", "TEXT_FIELD", "FormField", "form_fields", "payload_from_form"]
 
 JSON_FIELD = "__json__"
 """Name of the single text area used when a schema has no simple properties."""
+TEXT_FIELD = "__text__"
+"""Name of the single text area of a skill whose input is a string (a text skill)."""
 
 
 @dataclass
@@ -25,7 +27,7 @@ class FormField:
     name: str
     label: str
     kind: str
-    """``text``, ``number``, ``integer``, ``checkbox``, ``select`` or ``json``."""
+    """``text``, ``textarea``, ``number``, ``integer``, ``checkbox``, ``select`` or ``json``."""
     required: bool = False
     description: str = ""
     options: list[str] = field(default_factory=list)
@@ -47,6 +49,8 @@ def _kind(schema: dict[str, Any]) -> str:
 
 def form_fields(schema: dict[str, Any] | None) -> list[FormField]:
     """The inputs for ``schema`` (one JSON text area unless it is an object of properties)."""
+    if (schema or {}).get("type") == "string":
+        return [FormField(TEXT_FIELD, "Text", "textarea", required=True)]
     properties = (schema or {}).get("properties")
     if (schema or {}).get("type") != "object" or not isinstance(properties, dict) or not properties:
         return [FormField(JSON_FIELD, "Input (JSON)", "json", required=True)]
@@ -72,6 +76,8 @@ def form_fields(schema: dict[str, Any] | None) -> list[FormField]:
 def payload_from_form(schema: dict[str, Any] | None, form: dict[str, str]) -> Any:
     """Build the JSON payload from submitted values; raise ValueError naming the field."""
     fields = form_fields(schema)
+    if fields[0].name == TEXT_FIELD:
+        return form.get(TEXT_FIELD, "")
     if fields[0].name == JSON_FIELD:
         return _json(JSON_FIELD, form.get(JSON_FIELD, ""))
     payload: dict[str, Any] = {}

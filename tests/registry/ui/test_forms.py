@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from woa_registry.ui.forms import JSON_FIELD, form_fields, payload_from_form
+from woa_registry.ui.forms import JSON_FIELD, TEXT_FIELD, form_fields, payload_from_form
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -38,7 +38,14 @@ def test_one_labelled_field_per_property() -> None:
     assert fields["lang"].options == ["en", "fr"]
 
 
-@pytest.mark.parametrize("schema", [None, {"type": "string"}, {"type": "object"}])
+def test_a_text_skill_gets_a_plain_text_area() -> None:
+    (only,) = form_fields({"type": "string"})
+    assert only.name == TEXT_FIELD
+    assert only.kind == "textarea"
+    assert payload_from_form({"type": "string"}, {TEXT_FIELD: 'say "hi"'}) == 'say "hi"'
+
+
+@pytest.mark.parametrize("schema", [None, {"type": "array"}, {"type": "object"}])
 def test_other_schemas_get_one_json_area(schema: dict[str, Any] | None) -> None:
     (only,) = form_fields(schema)
     assert only.name == JSON_FIELD

@@ -28,7 +28,7 @@
     const item = document.createElement("li");
     item.className = "kind-" + event.kind;
     const name = event.card && event.card.name ? event.card.name + " " : "";
-    const time = new Date(event.at).toLocaleTimeString();
+    const time = new Date(event.at).toISOString().slice(11, 19) + " UTC";
     item.textContent = `${time} · ${name}${event.did} ${words[event.kind] || event.kind}`;
     events.prepend(item);
     while (events.children.length > 100) events.lastElementChild.remove();
