@@ -28,8 +28,15 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def peer_error(exc: Any, url: str) -> str:
-    """One line for a problem answer (a ``PeerError``): what went wrong, at which URL."""
-    problem = exc.problem if isinstance(getattr(exc, "problem", None), dict) else {}
+    """One line for a problem answer (a ``PeerError``, whose ``body`` is the peer's problem)."""
+    problem = next(
+        (
+            v
+            for v in (getattr(exc, "body", None), getattr(exc, "problem", None))
+            if isinstance(v, dict)
+        ),
+        {},
+    )
     detail = problem.get("detail") or problem.get("title") or str(exc)
     kind = problem.get("type", "about:blank")
     status = getattr(exc, "status", "?")

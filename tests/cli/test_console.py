@@ -13,8 +13,8 @@ from woa_cli._console import PIPE_WIDTH, peer_error, print_table, progress, tabl
 
 
 class ProblemError(Exception):
-    def __init__(self, status: int, problem: dict[str, str]) -> None:
-        self.status, self.problem = status, problem
+    def __init__(self, status: int, body: dict[str, str]) -> None:
+        self.status, self.body = status, body
 
 
 def test_peer_error_names_the_url_once() -> None:

@@ -282,8 +282,8 @@ async def test_try_it_calls_a_skill_signed_by_the_operator_key(
             # a text skill gets a plain text area, not JSON
             await page.get_by_label("Text (required)").fill('say "hi"')
             await page.get_by_role("button", name="Call chat").click()
-            # the text went as a JSON string, as typed (the answer depends on the client's
-            # handling of text results, checked in the agents tests)
+            # the text goes as typed (a JSON string), and comes back as the skill's text
             await expect(page.locator("#outcome pre").first).to_have_text('"say \\"hi\\""')
+            await expect(page.locator("#outcome-output")).to_contain_text("You said: say")
     finally:
         server.stop()
