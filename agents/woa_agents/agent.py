@@ -19,6 +19,7 @@ import asyncio
 import collections.abc
 import contextlib
 import inspect
+import logging
 import socket
 import sys
 import types
@@ -362,18 +363,42 @@ class Agent:
     def run(
         self, host: str = "127.0.0.1", port: int = 8000, *, registry_url: str | None = None
     ) -> None:
-        """Serve until interrupted (Ctrl-C deregisters cleanly), on uvloop when installed."""
+        """Serve until interrupted (Ctrl-C deregisters cleanly), on uvloop when installed.
+
+        Prints where it serves and where it registered; warnings (a registry out of reach)
+        go to stderr with their level unless the program configured logging itself.
+        """
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")  # no-op if set up
 
         async def main() -> None:
             async with self.running(host, port, registry_url=registry_url) as agent:
-                print(f"{self.name} ({self.did}) serving at {agent.url}")
+                print(f"{self.name} ({self.did}) serving at {agent.url}", flush=True)
+                announce = None
+                if agent.lifecycle is not None and agent.lifecycle.registry_url is not None:
+                    where = agent.lifecycle.registry_url
+                    print(f"registering with {where}...", flush=True)
+                    announce = asyncio.create_task(_announce(agent.lifecycle))
+                elif agent.lifecycle is None:
+                    print("no registry given (registry_url=): not discoverable", flush=True)
                 await agent.wait()
+                if announce is not None:
+                    announce.cancel()
 
         with (
             contextlib.suppress(KeyboardInterrupt),
             asyncio.Runner(loop_factory=_loop_factory()) as runner,
         ):
             runner.run(main())
+
+
+async def _announce(lifecycle: RegistryLifecycle) -> None:
+    """Print where the agent registered, once it has (``run`` is for people at a terminal)."""
+    await lifecycle.registered.wait()
+    print(
+        f"registered with {lifecycle.registry_url}: `woa agents list -r"
+        f" {lifecycle.registry_url}` shows it",
+        flush=True,
+    )
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

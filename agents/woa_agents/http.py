@@ -267,6 +267,8 @@ class SignedHttpClient:
 
     well_known_path: ClassVar[str]
     error_class: ClassVar[type[PeerError]] = PeerError
+    peer_kind: ClassVar[str] = "Web of Agents peer"
+    """What the peer should be, for the error when its self-description is missing."""
 
     def __init__(
         self,
@@ -317,15 +319,25 @@ class SignedHttpClient:
         response, _ = await self.signed_http.send(
             "GET", self.well_known_path, expected_did=None, headers={"accept": "application/json"}
         )
-        if response.status_code != 200:
-            raise self.error_class(response.status_code, _problem(response))
         try:
-            description = strict_json.loads(response.content)
+            description = (
+                strict_json.loads(response.content) if response.status_code == 200 else None
+            )
         except ValueError:
             description = None
         if not isinstance(description, dict) or not isinstance(description.get("did"), str):
+            answer = _problem(response) if response.status_code != 200 else {}
             raise self.error_class(
-                response.status_code, {"type": "about:blank", "detail": "the peer names no DID"}
+                response.status_code,
+                {
+                    "type": "about:blank",
+                    "title": f"not a {self.peer_kind}",
+                    "detail": f"{self.base_url} does not look like a {self.peer_kind}:"
+                    f" GET {self.well_known_path} answered {response.status_code}"
+                    + ("" if response.status_code != 200 else " without a DID")
+                    + " (is the URL right?)",
+                    "answer": answer,
+                },
             )
         claimed: str = description["did"]
         expected = self.peer_did or claimed
@@ -389,6 +401,7 @@ class RegistryPeerClient(SignedHttpClient):
     """A signed client of a registry (or of a service it hosts), pinned to its DID."""
 
     well_known_path: ClassVar[str] = REGISTRY_WELL_KNOWN
+    peer_kind: ClassVar[str] = "Web of Agents registry"
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,9 +23,12 @@ from woa_protocol import SigningKey, WoaError
 from .mdns import AgentAdvertiser, find_registry
 from .registry_client import RegistryClient, RegistryError
 
-__all__ = ["RegistryLifecycle"]
+__all__ = ["WARN_EVERY_SECONDS", "RegistryLifecycle"]
 
 log = logging.getLogger(__name__)
+
+WARN_EVERY_SECONDS = 15.0
+"""While the registry stays out of reach, the WARNING is repeated at most this often."""
 
 
 class RegistryLifecycle:
@@ -63,6 +67,7 @@ class RegistryLifecycle:
         self.deregister_on_stop = True
         """Cleared by a simulated crash (``RunningAgent.kill``): stop without deregistering."""
         self._task: asyncio.Task[None] | None = None
+        self._last_warning: float | None = None
 
     async def start(self) -> None:
         """Advertise on mDNS (if configured) and start the registration loop."""
@@ -88,7 +93,20 @@ class RegistryLifecycle:
         await client.register(self._card(), self.lease_seconds)
         self.registrations += 1
         self.registered.set()
-        log.info("registered with %s", client.base_url)
+        if self._last_warning is not None:  # say as loudly that it is over
+            log.warning("registered with %s after retrying", client.base_url)
+            self._last_warning = None
+        else:
+            log.info("registered with %s", client.base_url)
+
+    def _warn(self, message: str, *args: object) -> None:
+        """Log a failure at WARNING: the first of a run, then at most every 15 s."""
+        now = time.monotonic()
+        if self._last_warning is None or now - self._last_warning >= WARN_EVERY_SECONDS:
+            self._last_warning = now
+            log.warning(message, *args)
+        else:
+            log.info(message, *args)
 
     async def _run(self) -> None:
         client = self.client
@@ -108,11 +126,19 @@ class RegistryLifecycle:
                 if exc.status == 404:
                     need_register = True  # the registry forgot us: register again at once
                     continue
-                log.warning("registry refused: %s", exc)
+                self._warn("the registry at %s refused this agent: %s", client.base_url, exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.heartbeat_interval)
             except (httpx.HTTPError, OSError, WoaError) as exc:
-                log.info("registry unreachable (%s); retrying", type(exc).__name__)
+                reason = getattr(exc, "detail", None) or str(exc) or "no answer"
+                self._warn(
+                    "cannot reach the registry at %s (%s: %s); still serving, retrying every"
+                    " %.0f s at most",
+                    client.base_url,
+                    type(exc).__name__,
+                    reason,
+                    max(self.heartbeat_interval, 0.1),
+                )
                 need_register = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.heartbeat_interval)

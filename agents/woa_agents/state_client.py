@@ -98,6 +98,14 @@ class WatchEvent:
         )
 
 
+def _refusal_problem(reason: str | None) -> dict[str, Any]:
+    """The problem a watch refusal stands for: its close reason is ``<slug>: <detail>``."""
+    slug, sep, detail = (reason or "").partition(": ")
+    if sep and slug and all(c.isalnum() or c == "-" for c in slug):
+        return {"type": f"urn:woa:problem:{slug}", "detail": detail}
+    return {"type": "about:blank", "detail": reason or ""}
+
+
 def _etag(version: int | str) -> str:
     return "*" if version == "*" else f'"{int(version)}"'
 
@@ -347,8 +355,7 @@ class StateClient(RegistryPeerClient):
                     code = sock.close_code
                     if code in WATCH_CLOSE_STATUS:
                         raise StateClientError(
-                            WATCH_CLOSE_STATUS[code],
-                            {"type": "about:blank", "detail": sock.close_reason},
+                            WATCH_CLOSE_STATUS[code], _refusal_problem(sock.close_reason)
                         )
                     if not reconnect:
                         return
@@ -358,7 +365,7 @@ class StateClient(RegistryPeerClient):
                 if code in WATCH_CLOSE_STATUS:
                     reason = exc.rcvd.reason if exc.rcvd is not None else ""
                     raise StateClientError(
-                        WATCH_CLOSE_STATUS[code], {"type": "about:blank", "detail": reason}
+                        WATCH_CLOSE_STATUS[code], _refusal_problem(reason)
                     ) from exc
                 failures += 1
                 if not reconnect or failures > max_retries:

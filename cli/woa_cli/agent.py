@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from ._console import console, fail
+from ._console import console, fail, progress
 
 __all__ = ["agent_app", "register_commands"]
 
@@ -117,7 +117,7 @@ def call(
     allow_unsigned: bool = typer.Option(
         False, "--allow-unsigned", help="Also call plain A2A agents that do not sign."
     ),
-    timeout: float = typer.Option(30.0, help="Seconds per attempt."),
+    timeout: float = typer.Option(30.0, min=0.001, help="Seconds per attempt (> 0)."),
 ) -> None:
     """Call SKILL with --input, --text and/or --file (signed); print what it returns.
 
@@ -153,7 +153,8 @@ def call(
             return await client.call(skill, content, agent=agent_url)
 
     try:
-        output = asyncio.run(run())
+        with progress(f"calling {skill}"):
+            output = asyncio.run(run())
     except RpcError as exc:
         paths = "".join(f"\n  {v['field']}: {v['description']}" for v in exc.violations)
         fail(f"{exc.message} (JSON-RPC {exc.code}, {exc.reason}){paths}")

@@ -16,8 +16,8 @@ app = typer.Typer(help="Benchmarks (ratios against same-run baselines).", no_arg
 
 @app.command("protocol")
 def protocol(
-    iterations: int = typer.Option(3000, help="Operations per round."),
-    rounds: int = typer.Option(5, help="Interleaved rounds; medians are reported."),
+    iterations: int = typer.Option(3000, min=1, help="Operations per round."),
+    rounds: int = typer.Option(5, min=1, help="Interleaved rounds; medians are reported."),
 ) -> None:
     """Signed 1 KiB message (JCS + digest + RFC 9421 sign + verify + replay) vs raw Ed25519."""
     from woa_benchmarks import protocol as bench

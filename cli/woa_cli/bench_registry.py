@@ -13,10 +13,12 @@ __all__ = ["register"]
 
 def registry(
     sizes: str = typer.Option("1000,100000", help="Registry sizes (agents), comma-separated."),
-    requests: int = typer.Option(1000, help="Requests per measured round."),
-    rounds: int = typer.Option(3, help="Interleaved rounds (search, trivial); medians reported."),
-    concurrency: int = typer.Option(8, help="Concurrent client connections."),
-    registrations: int = typer.Option(300, help="Signed registrations to time."),
+    requests: int = typer.Option(1000, min=1, help="Requests per measured round."),
+    rounds: int = typer.Option(
+        3, min=1, help="Interleaved rounds (search, trivial); medians reported."
+    ),
+    concurrency: int = typer.Option(8, min=1, help="Concurrent client connections."),
+    registrations: int = typer.Option(300, min=1, help="Signed registrations to time."),
     postgres_dsn: str | None = POSTGRES_DSN_OPTION,
     postgres: bool = POSTGRES_OPTION,
 ) -> None:

@@ -12,9 +12,9 @@ __all__ = ["register"]
 
 
 def state(
-    requests: int = typer.Option(400, help="Requests per measured round and operation."),
-    rounds: int = typer.Option(3, help="Interleaved rounds; medians are reported."),
-    concurrency: int = typer.Option(8, help="Concurrent client connections."),
+    requests: int = typer.Option(400, min=1, help="Requests per measured round and operation."),
+    rounds: int = typer.Option(3, min=1, help="Interleaved rounds; medians are reported."),
+    concurrency: int = typer.Option(8, min=1, help="Concurrent client connections."),
     postgres_dsn: str | None = POSTGRES_DSN_OPTION,
     postgres: bool = POSTGRES_OPTION,
 ) -> None:

@@ -1,4 +1,4 @@
-"""``woa registry serve``, ``woa agents list|search|show`` and ``woa discover``."""
+"""``woa registry serve``, ``woa agents list|search|show|watch`` and ``woa discover``."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from ._console import console, fail
+from ._console import console, err_console, fail, peer_error, print_table, progress, table
 
 __all__ = ["agents_app", "discover", "register_commands", "registry_app", "run_stack"]
 
 DEFAULT_REGISTRY_URL = "http://127.0.0.1:8470"
 
 registry_app = typer.Typer(help="Run a registry.", no_args_is_help=True)
-agents_app = typer.Typer(help="List, search and show agents in a registry.", no_args_is_help=True)
+agents_app = typer.Typer(
+    help="List, search, show and watch agents in a registry.", no_args_is_help=True
+)
 
 RegistryOption = typer.Option(
     None,
@@ -41,7 +42,9 @@ def serve(
     host: str = typer.Option(
         None, help="Address to bind (default 127.0.0.1; env WOA_REGISTRY_HOST)."
     ),
-    port: int = typer.Option(None, help="Port (default 8470; 0 picks a free one)."),
+    port: int = typer.Option(
+        None, min=0, max=65535, help="Port (default 8470; 0 picks a free one)."
+    ),
     database_url: str = typer.Option(
         None, "--database-url", help="sqlite:///file.db or postgresql://..."
     ),
@@ -82,14 +85,26 @@ def _serve(overrides: dict[str, Any], log_level: str) -> None:
     try:
         settings = RegistrySettings(**overrides)
     except ValidationError as exc:
-        fail(f"invalid settings: {exc}")
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}"
+            f" (--{str(e['loc'][0]).replace('_', '-')} or WOA_REGISTRY_{str(e['loc'][0]).upper()})"
+            f": {e['msg']}"
+            if e["loc"]
+            else e["msg"]
+            for e in exc.errors()
+        )
+        fail(f"invalid settings: {problems}")
     if settings.database_url.startswith("sqlite:///"):
         path = Path(settings.database_url[len("sqlite:///") :])
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def ready(actual: RegistrySettings) -> None:
         typer.echo(f"woa registry listening on {actual.base_url}")
-        console.print(f"database {actual.database_url}  key {actual.key_file}", soft_wrap=True)
+        console.print(f"database {actual.database_url}  key {actual.key_file}")
+        console.print(
+            f"dashboard {actual.base_url}/ui  API docs {actual.base_url}/docs"
+            f"  shared state {actual.base_url}/v1/state"
+        )
 
     try:
         run_server(settings, on_ready=ready, log_level=log_level)
@@ -97,23 +112,24 @@ def _serve(overrides: dict[str, Any], log_level: str) -> None:
         fail(f"cannot listen on {settings.host}:{settings.port}: {exc}")
 
 
-def _run(coro: Any) -> Any:
+def _run(coro: Any, url: str, doing: str = "asking the registry") -> Any:
     from woa_agents import RegistryError, TransportError
     from woa_protocol import WoaError
 
     try:
-        return asyncio.run(coro)
+        with progress(f"{doing} at {url}"):
+            return asyncio.run(coro)
     except TransportError as exc:
-        fail(f"cannot reach the registry: {exc}")
+        fail(f"cannot reach the registry at {url}: {exc}")
     except RegistryError as exc:
-        fail(str(exc))
+        fail(peer_error(exc, url))
     except WoaError as exc:
-        fail(f"the registry's answer does not verify: {exc.detail}")
+        fail(f"{url}: the registry's answer does not verify: {exc.detail}")
     except OSError as exc:
-        fail(f"cannot reach the registry: {exc}")
+        fail(f"cannot reach the registry at {url}: {exc or type(exc).__name__}")
     except Exception as exc:  # httpx transport errors and the like
         if type(exc).__module__.startswith("httpx"):
-            fail(f"cannot reach the registry: {exc}")
+            fail(f"cannot reach the registry at {url}: {exc or type(exc).__name__}")
         raise
 
 
@@ -131,17 +147,17 @@ def _print_agents(agents: list[dict[str, Any]], as_json: bool) -> None:
     if not agents:
         console.print("no agents")
         return
-    table = Table("did", "name", "skills", "verified", "lease until")
+    rows = table("did", "name", "skills", "verified", "lease until")
     for agent in agents:
         skills = ", ".join(s["id"] for s in agent.get("skills", []))
-        table.add_row(
+        rows.add_row(
             agent["did"],
             agent["name"],
             skills,
             "yes" if agent["verified"] else "no",
             agent["leaseExpiresAt"],
         )
-    console.print(table)
+    print_table(rows)
 
 
 @agents_app.command("list")
@@ -151,7 +167,8 @@ def list_agents(
     as_json: bool = JsonOption,
 ) -> None:
     """List every registered agent."""
-    _print_agents(_run(_search(_registry_url(registry), registry_did, limit=100)), as_json)
+    url = _registry_url(registry)
+    _print_agents(_run(_search(url, registry_did, limit=100), url, "listing agents"), as_json)
 
 
 @agents_app.command("search")
@@ -178,7 +195,7 @@ def search(
     }
     url = _registry_url(registry)
     if payload is None:
-        _print_agents(_run(_search(url, registry_did, **filters)), as_json)
+        _print_agents(_run(_search(url, registry_did, **filters), url, "searching"), as_json)
         return
     from woa_protocol import WoaError, strict_json
 
@@ -193,14 +210,17 @@ def search(
         async with RegistryClient(url, None, registry_did=registry_did) as client:
             return await client.search_payload(instance, **filters)
 
-    result = _run(by_payload())
+    result = _run(by_payload(), url, "searching")
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
-    table = Table("did", "skill", "family")
+    if not result["matches"]:
+        console.print("no skill accepts this payload")
+        return
+    rows = table("did", "skill", "family")
     for match in result["matches"]:
-        table.add_row(match["did"], match["skillId"], match.get("family", ""))
-    console.print(table if result["matches"] else "no skill accepts this payload")
+        rows.add_row(match["did"], match["skillId"], match.get("family", ""))
+    print_table(rows)
 
 
 @agents_app.command("show")
@@ -210,23 +230,86 @@ def show(
     registry_did: str = RegistryDidOption,
 ) -> None:
     """Print one agent as JSON (its card as registered included)."""
+    url = _registry_url(registry)
 
     async def get() -> dict[str, Any] | None:
         from woa_agents import RegistryClient
 
-        async with RegistryClient(
-            _registry_url(registry), None, registry_did=registry_did
-        ) as client:
+        async with RegistryClient(url, None, registry_did=registry_did) as client:
             return await client.get(did)
 
-    agent = _run(get())
+    agent = _run(get(), url, f"reading {did}")
     if agent is None:
         fail(f"no agent {did} in this registry")
     typer.echo(json.dumps(agent, indent=2))
 
 
+@agents_app.command("watch")
+def watch(
+    since: int = typer.Option(
+        None, "--since", min=0, help="Start after this event number (default: from now on)."
+    ),
+    count: int = typer.Option(None, "--count", min=1, help="Stop after this many events."),
+    registry: str = RegistryOption,
+    registry_did: str = RegistryDidOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Print the registry's change feed: joins, card updates, leaves and lease expiries."""
+    from websockets.exceptions import ConnectionClosed
+
+    url = _registry_url(registry)
+    words = {
+        "registered": "joined",
+        "updated": "updated",
+        "deregistered": "left",
+        "expired": "lease expired",
+    }
+
+    async def go() -> None:
+        from woa_agents import RegistryClient
+
+        async with RegistryClient(url, None, registry_did=registry_did) as client:
+            await client.describe()  # a registry, and the one expected, before listening
+            if not as_json:
+                err_console.print(f"watching {client.feed_url(since)} (Ctrl-C stops)")
+            seen = 0
+            async for event in client.watch(since):
+                if as_json:
+                    typer.echo(event.model_dump_json(by_alias=True, exclude_none=True))
+                else:
+                    name = (event.card or {}).get("name", "")
+                    at = event.at.isoformat(timespec="seconds")
+                    typer.echo(f"{event.seq:>6}  {at}  {words[event.kind]:<13} {event.did}  {name}")
+                seen += 1
+                if count is not None and seen >= count:
+                    return
+
+    try:
+        asyncio.run(go())
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except ConnectionClosed as exc:
+        reason = exc.rcvd.reason if exc.rcvd is not None else str(exc)
+        fail(f"{url}: the change feed closed: {reason}")
+    except ConnectionError as exc:
+        fail(f"cannot reach the registry at {url}: {exc}")
+    except Exception as exc:
+        from woa_agents import RegistryError, TransportError
+        from woa_protocol import WoaError
+
+        if isinstance(exc, TransportError):
+            fail(f"cannot reach the registry at {url}: {exc}")
+        if isinstance(exc, RegistryError):
+            fail(peer_error(exc, url))
+        if isinstance(exc, WoaError):
+            fail(f"{url}: the registry's answer does not verify: {exc.detail}")
+        if isinstance(exc, OSError) or type(exc).__module__.startswith("httpx"):
+            fail(f"cannot reach the registry at {url}: {exc or type(exc).__name__}")
+        raise
+
+
 def discover(
-    timeout: float = typer.Option(3.0, help="Seconds to listen."),
+    timeout: float = typer.Option(3.0, min=0.1, help="Seconds to listen."),
     interface: list[str] = typer.Option(
         None, "--interface", "-i", help="Interface address to browse on (repeat; default all)."
     ),
@@ -235,7 +318,8 @@ def discover(
     """List registries and A2A agents announced over mDNS on the LAN."""
     from woa_registry.mdns import discover as browse
 
-    found = asyncio.run(browse(timeout, interfaces=interface or None))
+    with progress(f"listening for mDNS announcements for {timeout:g} s"):
+        found = asyncio.run(browse(timeout, interfaces=interface or None))
     if as_json:
         typer.echo(
             json.dumps(
@@ -257,12 +341,12 @@ def discover(
     if not found:
         console.print("nothing found")
         return
-    table = Table("kind", "name", "url", "did")
+    rows = table("kind", "name", "url", "did")
     for service in found:
-        table.add_row(
+        rows.add_row(
             service.kind, service.name, service.url or "", service.properties.get("did", "")
         )
-    console.print(table)
+    print_table(rows)
 
 
 def register_commands(app: typer.Typer) -> None:

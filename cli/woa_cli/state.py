@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from ._console import console, fail
+from ._console import console, fail, peer_error, progress
 
 __all__ = ["register_commands", "state_app"]
 
@@ -62,26 +62,31 @@ def _client(registry: str | None, key_file: Path | None, registry_did: str | Non
     return StateClient(_registry_url(registry), key, registry_did=registry_did)
 
 
-def _run(coro: Any) -> Any:
+def _run(coro: Any, registry: str | None, doing: str | None = None) -> Any:
+    """Run one command's work; every failure ends as one ``error:`` line naming the URL."""
     from woa_agents import StateClientError, TransportError
     from woa_protocol import WoaError
 
+    url = _registry_url(registry)
     try:
-        return asyncio.run(coro)
+        if doing is None:
+            return asyncio.run(coro)
+        with progress(f"{doing} at {url}"):
+            return asyncio.run(coro)
     except TransportError as exc:
-        fail(f"cannot reach the registry: {exc}")
+        fail(f"cannot reach the registry at {url}: {exc}")
     except StateClientError as exc:
         extra = ""
         if exc.current_version is not None:
             extra = f" (current version {exc.current_version})"
-        fail(f"{exc}{extra}")
+        fail(f"{peer_error(exc, url)}{extra}")
     except WoaError as exc:
-        fail(f"the registry's answer does not verify: {exc.detail}")
+        fail(f"{url}: the registry's answer does not verify: {exc.detail}")
     except OSError as exc:
-        fail(f"cannot reach the registry: {exc}")
-    except Exception as exc:  # httpx transport errors and the like
+        fail(f"cannot reach the registry at {url}: {exc or type(exc).__name__}")
+    except Exception as exc:  # httpx and websockets transport errors and the like
         if type(exc).__module__.startswith(("httpx", "websockets")):
-            fail(f"cannot reach the registry: {exc}")
+            fail(f"cannot reach the registry at {url}: {exc or type(exc).__name__}")
         raise
 
 
@@ -119,7 +124,7 @@ def namespace(
             )
             return result
 
-    _print(_run(go()))
+    _print(_run(go(), registry))
 
 
 @state_app.command("get")
@@ -138,7 +143,7 @@ def get(
             result: dict[str, Any] = await client.get(name, doc_key)
             return result
 
-    doc = _run(go())
+    doc = _run(go(), registry)
     if as_json:
         _print(doc)
         return
@@ -155,7 +160,7 @@ def put(
         None, "--if-match", help="Version the document must be at ('*': any existing one)."
     ),
     create: bool = typer.Option(False, "--create", help="Only create (If-None-Match: *)."),
-    ttl: int = typer.Option(None, "--ttl", help="Time to live in seconds."),
+    ttl: int = typer.Option(None, "--ttl", min=1, help="Time to live in seconds."),
     registry: str = RegistryOption,
     key: Path = KeyOption,
     registry_did: str = RegistryDidOption,
@@ -177,7 +182,7 @@ def put(
             )
             return result
 
-    result = _run(go())
+    result = _run(go(), registry)
     console.print(f"version {result['version']}  rev {result['rev']}")
 
 
@@ -187,7 +192,7 @@ def patch(
     doc_key: str = typer.Argument(..., metavar="KEY", help="Document key."),
     operations: str = typer.Argument(..., help="JSON Patch array ('-' reads standard input)."),
     if_match: int = typer.Option(..., "--if-match", help="Version the patch applies to."),
-    ttl: int = typer.Option(None, "--ttl", help="New time to live in seconds."),
+    ttl: int = typer.Option(None, "--ttl", min=1, help="New time to live in seconds."),
     registry: str = RegistryOption,
     key: Path = KeyOption,
     registry_did: str = RegistryDidOption,
@@ -202,7 +207,7 @@ def patch(
             )
             return result
 
-    result = _run(go())
+    result = _run(go(), registry)
     _print(result["value"])
     console.print(f"version {result['version']}  rev {result['rev']}")
 
@@ -211,8 +216,8 @@ def patch(
 def watch(
     name: str = typer.Argument(..., help="Namespace."),
     prefix: str = typer.Option("", "--prefix", help="Only keys starting with this."),
-    since: int = typer.Option(None, "--since", help="Start after this revision."),
-    count: int = typer.Option(None, "--count", help="Stop after this many changes."),
+    since: int = typer.Option(None, "--since", min=0, help="Start after this revision."),
+    count: int = typer.Option(None, "--count", min=1, help="Stop after this many changes."),
     registry: str = RegistryOption,
     key: Path = KeyOption,
     registry_did: str = RegistryDidOption,
@@ -229,7 +234,7 @@ def watch(
                     return
 
     try:
-        _run(go())
+        _run(go(), registry)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
 
@@ -255,7 +260,7 @@ def history(
             result: list[dict[str, Any]] = await client.history(name, doc_key)
             return result
 
-    entries = _run(go())
+    entries = _run(go(), registry, "reading the history")
     if verify:
         try:
             verify_history(entries)

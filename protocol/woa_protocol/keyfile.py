@@ -16,7 +16,7 @@ from . import strict_json
 from .errors import CanonicalizationError, InvalidKeyError, MalformedJsonError
 from .identity import SigningKey
 
-__all__ = ["KeyFormat", "load_key", "save_key"]
+__all__ = ["KeyFormat", "check_key_file_mode", "load_key", "save_key"]
 
 KeyFormat = Literal["pem", "jwk"]
 
@@ -36,8 +36,25 @@ def save_key(
         os.close(fd)
 
 
+def check_key_file_mode(path: Path) -> None:
+    """Refuse a key file that other users may read or write (ID-007); POSIX only."""
+    if os.name != "posix":
+        return
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise InvalidKeyError(
+            f"{path} is a private key that other users may read or change (mode {mode:04o});"
+            f" make it private with: chmod 600 {path}"
+        )
+
+
 def load_key(path: Path) -> SigningKey:
-    """Read a private key file written as PEM or JWK (the format is detected)."""
+    """Read a private key file written as PEM or JWK (the format is detected).
+
+    Raises :class:`InvalidKeyError` when the file is open to other users (ID-007) or holds
+    no Ed25519 key, :class:`FileNotFoundError` when it does not exist.
+    """
+    check_key_file_mode(path)
     data = path.read_bytes()
     if data.lstrip().startswith(b"{"):
         try:

@@ -17,6 +17,7 @@ from .models import (
     AgentCard,
     AgentSkill,
     Artifact,
+    CallTrail,
     Message,
     Part,
     ProblemDetails,
@@ -46,6 +47,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "woa-card-extension": WoaCardExtension,
     "skill-profile": SkillProfile,
     "problem-details": ProblemDetails,
+    "call-trail": CallTrail,
 }
 """File stem -> model. Later layers add their request/response models here."""
 

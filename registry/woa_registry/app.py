@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from woa_protocol import SigningKey, WoaError
@@ -39,6 +40,7 @@ from .signing import RequestAuthenticator, ResponseSigningMiddleware
 from .state import StateRuntime, install_state
 from .storage.base import AgentStore, StoreInputError
 from .sweeper import LeaseSweeper
+from .ui import PagePolicyMiddleware, install_ui
 
 __all__ = ["REGISTRY_VERSION", "create_app"]
 
@@ -195,7 +197,8 @@ def create_app(
             if owns_store:
                 await ctx.store.close()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the fastapi-offline package, not a CDN.
+    app = FastAPIOffline(
         title="Web of Agents registry",
         version=REGISTRY_VERSION,
         description=(
@@ -209,9 +212,12 @@ def create_app(
     for module in (agents, fetch, search, feed, wellknown, health):
         app.include_router(module.router)
     install_state(app, state)
+    if settings.ui_enabled:
+        install_ui(app)
     _install_problem_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Added innermost first: Starlette wraps each new middleware around the previous ones.
+    app.add_middleware(PagePolicyMiddleware)
     app.add_middleware(AddressRateLimitMiddleware, limiter=ctx.address_limiter)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(HostCheckMiddleware)

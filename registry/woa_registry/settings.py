@@ -91,6 +91,12 @@ class RegistrySettings(BaseSettings):
     """How long change-feed events are kept (REG-054); 0 keeps them for ever. A client whose
     ``since`` is older is told to re-read the registry (close code 4410)."""
 
+    ui_enabled: bool = True
+    """Serve the read-only dashboard at ``/ui`` (public reads only, REG-100)."""
+    ui_call_key_file: Path | None = None
+    """Key the dashboard's try-it panel signs calls with; unset: the panel is disabled
+    (REG-102). Setting it lets anyone who can open ``/ui`` call agents as this key."""
+
     @model_validator(mode="after")
     def _consistent(self) -> RegistrySettings:
         if not self.lease_min_seconds <= self.lease_default_seconds <= self.lease_max_seconds:

@@ -153,7 +153,7 @@ async def test_a_description_claiming_another_did_is_refused() -> None:
 @pytest.mark.parametrize("about", [{"name": "no did"}, {"did": 7}, ["not", "an", "object"]])
 async def test_a_description_without_a_did_raises_the_clients_error(about: Any) -> None:
     async with client(peer_app(about=about)) as c:
-        with pytest.raises(PeerProblemError, match="names no DID"):
+        with pytest.raises(PeerProblemError, match="without a DID"):
             await c.call("GET", "/echo")
         assert c.peer_did is None
 

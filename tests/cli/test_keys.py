@@ -42,6 +42,7 @@ def test_keys_new_jwk_and_show_json(tmp_path: Path) -> None:
 def test_keys_show_rejects_garbage(tmp_path: Path) -> None:
     path = tmp_path / "bad.pem"
     path.write_text("not a key")
+    path.chmod(0o600)
     result = runner.invoke(app, ["keys", "show", str(path)])
     assert result.exit_code == 1
     assert "neither a PEM nor a JWK" in result.output

@@ -86,6 +86,7 @@ def registry_url(tmp_path: Path) -> Iterator[str]:
         ["agents", "list"],
         ["agents", "search"],
         ["agents", "show"],
+        ["agents", "watch"],
         ["discover"],
         ["bench", "registry"],
     ],
@@ -183,3 +184,84 @@ def test_serve_on_a_busy_port_fails_cleanly(tmp_path: Path) -> None:
         busy.close()
     assert result.exit_code == 1
     assert "cannot listen" in result.output
+
+
+def test_output_is_never_cut_at_80_columns(registry_url: str) -> None:
+    key = SigningKey.generate()
+
+    async def register() -> None:
+        async with RegistryClient(registry_url, key) as client:
+            await client.register(_card(key))
+
+    asyncio.run(register())
+    listed = runner.invoke(app, ["agents", "list", "-r", registry_url], env={"COLUMNS": "80"})
+    assert listed.exit_code == 0, listed.output
+    assert key.did in listed.output  # whole, on one line
+    assert "…" not in listed.output
+
+
+def test_a_url_that_is_not_a_registry_is_named(registry_url: str) -> None:
+    result = runner.invoke(app, ["agents", "list", "-r", f"{registry_url}/docs"])
+    assert result.exit_code == 1
+    assert f"{registry_url}/docs does not look like a Web of Agents registry" in result.output
+    assert "about:blank" not in result.output
+
+
+def test_unreachable_registry_is_named() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    try:
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        result = runner.invoke(app, ["agents", "list", "-r", url])
+    finally:
+        sock.close()
+    assert result.exit_code == 1
+    assert f"cannot reach the registry at {url}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["registry", "serve", "--port", "99999"], {}, "'--port'"),
+        (["registry", "serve"], {"WOA_REGISTRY_PORT": "99999"}, "WOA_REGISTRY_PORT"),
+        (["agent", "call", "greet", "--input", "{}", "--timeout", "-1"], {}, "'--timeout'"),
+        (["discover", "--timeout", "-1"], {}, "'--timeout'"),
+        (["agents", "watch", "--count", "0"], {}, "'--count'"),
+    ],
+)
+def test_out_of_range_values_are_refused_clearly(
+    args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "errors.pydantic.dev" not in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.req("REG-051")
+def test_agents_watch_prints_the_change_feed(registry_url: str) -> None:
+    key = SigningKey.generate()
+
+    async def churn() -> None:
+        await asyncio.sleep(1.0)  # let the watcher subscribe first
+        async with RegistryClient(registry_url, key) as client:
+            await client.register(_card(key))
+            await client.deregister()
+
+    thread = threading.Thread(target=lambda: asyncio.run(churn()))
+    thread.start()
+    try:
+        result = runner.invoke(app, ["agents", "watch", "-r", registry_url, "--count", "2"])
+    finally:
+        thread.join(20)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if key.did in line]
+    assert "joined" in lines[0]
+    assert "OCR agent" in lines[0]
+    assert "left" in lines[1]
+    as_json = runner.invoke(
+        app, ["agents", "watch", "-r", registry_url, "--since", "0", "--count", "2", "--json"]
+    )
+    kinds = [json.loads(line)["kind"] for line in as_json.output.splitlines()]
+    assert kinds == ["registered", "deregistered"]

@@ -112,3 +112,9 @@ def test_refusals_are_reported(registry_url: str, key_file: Path) -> None:
     anonymous = runner.invoke(app, ["state", "get", "plans", "goal", "-r", registry_url])
     assert anonymous.exit_code == 1
     assert "state-forbidden" in anonymous.output
+    # watch reports a refusal the way every other state command does
+    got = runner.invoke(app, ["state", "get", "nowhere", "k", "-r", registry_url])
+    watched = runner.invoke(app, ["state", "watch", "nowhere", "-r", registry_url])
+    assert watched.exit_code == got.exit_code == 1
+    assert watched.output == got.output
+    assert "urn:woa:problem:state-namespace-not-found" in watched.output

@@ -77,6 +77,7 @@ def test_overwrite_replaces_and_tightens_mode(tmp_path: Path) -> None:
 def test_unreadable_key_file_is_rejected(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "bad.key"
     path.write_bytes(content)
+    path.chmod(0o600)
     with pytest.raises(InvalidKeyError):
         load_key(path)
 
@@ -91,3 +92,18 @@ def test_generated_key_survives_both_formats(tmp_path: Path) -> None:
     save_key(key, tmp_path / "k.pem", "pem")
     save_key(key, tmp_path / "k.jwk", "jwk")
     assert load_key(tmp_path / "k.pem").did == load_key(tmp_path / "k.jwk").did == key.did
+
+
+@pytest.mark.req("ID-007")
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620, 0o666])
+def test_a_key_file_open_to_others_is_refused(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "k.pem"
+    save_key(KEY1, path)
+    path.chmod(mode)
+    with pytest.raises(InvalidKeyError, match=f"mode {mode:04o}.*chmod 600"):
+        load_key(path)
+    path.chmod(0o600)
+    assert load_key(path).seed == KEY1.seed
+    path.chmod(0o400)
+    assert load_key(path).seed == KEY1.seed

@@ -45,6 +45,7 @@ from .extension import (
     read_extension,
 )
 from .problem import ProblemDetails
+from .trail import TRAIL_KEY_PREFIX, CallTrail, TrailError, TrailHop, TrailNode, trail_tree
 
 __all__ = [
     "A2A_VERSION",
@@ -62,6 +63,7 @@ __all__ = [
     "AgentProvider",
     "AgentSkill",
     "Artifact",
+    "CallTrail",
     "CancelTaskRequest",
     "CostHint",
     "GetTaskRequest",
@@ -80,13 +82,18 @@ __all__ = [
     "SkillProfile",
     "SubscribeToTaskRequest",
     "TERMINAL_TASK_STATES",
+    "TRAIL_KEY_PREFIX",
     "Task",
     "TaskState",
     "TaskStatus",
+    "TrailError",
+    "TrailHop",
+    "TrailNode",
     "UtcTimestamp",
     "WOA_EXTENSION_URI",
     "WoaCardExtension",
     "attach_extension",
     "format_timestamp",
     "read_extension",
+    "trail_tree",
 ]

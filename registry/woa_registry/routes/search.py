@@ -12,12 +12,12 @@ from woa_protocol.models import ModelFamily
 from woa_protocol.validation import validator_for
 
 from ..body import json_body, parse_json, parse_model, read_body
-from ..context import context_of
+from ..context import RegistryContext, context_of
 from ..models import PayloadMatch, PayloadSearchRequest, PayloadSearchResult, search_query
 from ..storage.base import MAX_SEARCH_LIMIT, SearchQuery, SkillEntry
 from .openapi import problem_responses
 
-__all__ = ["router"]
+__all__ = ["payload_matches", "router"]
 
 router = APIRouter(prefix="/v1/search", tags=["search"])
 
@@ -67,6 +67,11 @@ async def search_payload(request: Request) -> PayloadSearchResult:
     ctx = context_of(request)
     body = await read_body(request, ctx.settings.max_body_bytes)
     req = parse_model(parse_json(body), PayloadSearchRequest)
+    return await payload_matches(ctx, req)
+
+
+async def payload_matches(ctx: RegistryContext, req: PayloadSearchRequest) -> PayloadSearchResult:
+    """The skills whose input schema accepts ``req.payload`` (the route's work, reused by /ui)."""
     cap = ctx.settings.payload_search_max_results
     limit = min(req.limit or cap, cap)
     base = search_query(req, limit=PAGE)

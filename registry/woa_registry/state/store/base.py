@@ -132,6 +132,10 @@ class StateStore(ABC):
         """Return the namespaces tied to an A2A contextId, by name."""
 
     @abstractmethod
+    async def public_namespaces(self, after: str = "", limit: int = MAX_PAGE) -> list[Namespace]:
+        """Return up to ``limit`` namespaces with public read, by name, after ``after``."""
+
+    @abstractmethod
     async def read(self, namespace: str, key: str) -> StoredDocument | None:
         """Return the stored row of a key (live, expired or tombstone), or None."""
 

@@ -289,6 +289,16 @@ class PostgresStateStore(StateStore):
         )
         return [_namespace(row) for row in rows]
 
+    async def public_namespaces(self, after: str = "", limit: int = MAX_PAGE) -> list[Namespace]:
+        """Return up to ``limit`` namespaces with public read, by name, after ``after``."""
+        rows = await self._require_pool().fetch(
+            f"SELECT {_NS_COLUMNS} FROM state_namespaces WHERE public_read AND name > $1"
+            " ORDER BY name LIMIT $2",
+            after,
+            min(limit, MAX_PAGE),
+        )
+        return [_namespace(row) for row in rows]
+
     # -- documents -------------------------------------------------------------------
 
     async def read(self, namespace: str, key: str) -> StoredDocument | None:

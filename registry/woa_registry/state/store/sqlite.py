@@ -350,6 +350,17 @@ class SqliteStateStore(StateStore):
         )
         return [_namespace(row) for row in rows]
 
+    async def public_namespaces(self, after: str = "", limit: int = MAX_PAGE) -> list[Namespace]:
+        """Return up to ``limit`` namespaces with public read, by name, after ``after``."""
+        rows = await self._read(
+            lambda db: db.execute(
+                f"SELECT {_NS_COLUMNS} FROM state_namespaces WHERE public_read AND name > ?"
+                " ORDER BY name LIMIT ?",
+                (after, min(limit, MAX_PAGE)),
+            ).fetchall()
+        )
+        return [_namespace(row) for row in rows]
+
     # -- documents -------------------------------------------------------------------
 
     async def read(self, namespace: str, key: str) -> StoredDocument | None:

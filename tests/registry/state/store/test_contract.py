@@ -70,6 +70,16 @@ async def test_namespaces_by_context(store: StateStore) -> None:
     assert await store.namespaces_for_context("nope") == []
 
 
+@pytest.mark.req("REG-100")
+async def test_public_namespaces_by_name(store: StateStore) -> None:
+    svc = StateService(store)
+    for name in ("c-pub", "a-pub", "b-private"):
+        await svc.put_namespace(name, OWNER.did, NamespaceRequest(public_read="pub" in name))
+    assert [n.name for n in await store.public_namespaces()] == ["a-pub", "c-pub"]
+    assert [n.name for n in await store.public_namespaces(after="a-pub")] == ["c-pub"]
+    assert [n.name for n in await store.public_namespaces(limit=1)] == ["a-pub"]
+
+
 @pytest.mark.req("STATE-010")
 async def test_versions_grow_and_survive_delete(service: StateService, store: StateStore) -> None:
     (c1,) = await service.apply(NS, [put("k", {"a": 1}, create=True)], OWNER.did)
