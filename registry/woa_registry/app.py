@@ -20,6 +20,7 @@ from woa_protocol import SigningKey, WoaError
 from woa_protocol.models import ProblemDetails
 
 from .context import RegistryContext, utcnow
+from .db.urls import shared_database
 from .limits import TokenBucketLimiter
 from .mdns import RegistryAdvertiser
 from .metrics import MetricsMiddleware, RegistryMetrics
@@ -33,6 +34,7 @@ from .middleware import (
 )
 from .models import FetchRequest, HeartbeatRequest, PayloadSearchRequest, RegisterRequest
 from .problems import InvalidRequestError, MethodNotAllowedError, NotFoundError
+from .replay import ReplayPruner, open_replay_store
 from .routes import agents, feed, fetch, health, search, wellknown
 from .routes.openapi import problem_responses
 from .settings import RegistrySettings, load_or_create_key
@@ -141,10 +143,12 @@ def create_app(
     settings = settings or RegistrySettings()
     key = key or load_or_create_key(settings.key_file)
     owns_store = store is None
+    database = shared_database(settings.database_url)  # one pool + listener per replica
     if store is None:
         from .storage import open_store
 
-        store = open_store(settings.database_url)
+        store = open_store(settings.database_url, database=database)
+    replay_store = open_replay_store(settings.database_url, database=database)
     metrics = RegistryMetrics()
     ctx = RegistryContext(
         settings=settings,
@@ -154,19 +158,23 @@ def create_app(
             max_age=settings.signature_max_age_seconds,
             clock_skew=settings.clock_skew_seconds,
             public_url=settings.public_url,
+            replay_store=replay_store,
         ),
         metrics=metrics,
         did_limiter=TokenBucketLimiter(settings.rate_per_did, settings.burst_per_did),
         address_limiter=TokenBucketLimiter(settings.rate_per_address, settings.burst_per_address),
         version=REGISTRY_VERSION,
     )
-    state = StateRuntime.for_registry(settings, ctx.authenticator, key=key)  # shared state, same DB
+    state = StateRuntime.for_registry(settings, ctx.authenticator, key=key, database=database)
+    pruner = ReplayPruner(replay_store, settings.sweep_interval_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_store:
             await ctx.store.open()
+        await replay_store.open()
         await state.open()
+        pruner.start()
         sweeper = LeaseSweeper(
             ctx.store,
             settings.sweep_interval_seconds,
@@ -193,7 +201,9 @@ def create_app(
             if advertiser is not None:
                 await advertiser.close()
             await sweeper.stop()
+            await pruner.stop()
             await state.close()
+            await replay_store.close()
             if owns_store:
                 await ctx.store.close()
 

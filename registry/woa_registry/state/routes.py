@@ -127,7 +127,7 @@ async def whoami(request: Request) -> JSONResponse:
     """Verify the request signature and answer with the signer's DID (a signed no-op)."""
     rt = runtime_of(request)
     body = await read_body(request, rt.max_body_bytes)
-    verified, _ = rt.authenticate(request.scope, body)
+    verified, _ = await rt.authenticate(request.scope, body)
     return JSONResponse({"did": verified.did})
 
 
@@ -142,7 +142,7 @@ async def namespaces_for_context(
 ) -> JSONResponse:
     """List the namespaces tied to ``contextId`` that the (optionally signed) caller may read."""
     rt = runtime_of(request)
-    reader = rt.caller(request.scope)
+    reader = await rt.caller(request.scope)
     found = await rt.service.namespaces_for_context(context_id, reader)
     return JSONResponse({"namespaces": [ns.to_json() for ns in found]})
 
@@ -162,7 +162,7 @@ async def put_namespace(ns: NamespacePath, request: Request) -> JSONResponse:
     rt = runtime_of(request)
     check_namespace_name(ns)
     body = await read_body(request, rt.max_body_bytes)
-    verified, _ = rt.authenticate(request.scope, body)
+    verified, _ = await rt.authenticate(request.scope, body)
     payload = parse_model(parse_json(body), NamespaceRequest)
     namespace, created = await rt.service.put_namespace(ns, verified.did, payload)
     return JSONResponse(namespace.to_json(), status_code=201 if created else 200)
@@ -176,7 +176,7 @@ async def put_namespace(ns: NamespacePath, request: Request) -> JSONResponse:
 async def get_namespace(ns: NamespacePath, request: Request) -> JSONResponse:
     """Return the namespace's ACL, contextId and usage."""
     rt = runtime_of(request)
-    namespace = await rt.service.namespace(ns, rt.caller(request.scope))
+    namespace = await rt.service.namespace(ns, await rt.caller(request.scope))
     return JSONResponse(namespace.to_json())
 
 
@@ -198,7 +198,7 @@ async def list_documents(
     purpose = f"state-docs\x00{ns}\x00{prefix}"  # a cursor continues only its own listing
     docs, next_cursor = await rt.service.list_documents(
         ns,
-        rt.caller(request.scope),
+        await rt.caller(request.scope),
         prefix=prefix,
         cursor=rt.cursors.open(purpose, cursor),
         limit=limit,
@@ -220,7 +220,7 @@ async def list_documents(
 async def get_document(ns: NamespacePath, key: KeyPath, request: Request) -> JSONResponse:
     """Return the document with its version (also as ETag), writer and times."""
     rt = runtime_of(request)
-    doc = await rt.service.get(ns, key, rt.caller(request.scope))
+    doc = await rt.service.get(ns, key, await rt.caller(request.scope))
     return JSONResponse(doc.to_json(), headers={"etag": doc.etag})
 
 
@@ -242,7 +242,7 @@ async def put_document(
     check_namespace_name(ns)
     check_key(key)
     body = await read_body(request, rt.max_body_bytes)
-    verified, provenance = rt.authenticate(request.scope, body)
+    verified, provenance = await rt.authenticate(request.scope, body)
     op = _operation(request, OpKind.PUT, key, value=parse_json(body), ttl=ttl)
     (change,) = await rt.service.apply(ns, [op], verified.did, provenance)
     return _change_response(change, 201 if op.create_only else 200)
@@ -265,7 +265,7 @@ async def patch_document(
     check_namespace_name(ns)
     check_key(key)
     body = await read_body(request, rt.max_body_bytes)
-    verified, provenance = rt.authenticate(request.scope, body)
+    verified, provenance = await rt.authenticate(request.scope, body)
     op = _operation(request, OpKind.PATCH, key, patch=parse_json(body), ttl=ttl)
     (change,) = await rt.service.apply(ns, [op], verified.did, provenance)
     return _change_response(change)
@@ -285,7 +285,7 @@ async def delete_document(ns: NamespacePath, key: KeyPath, request: Request) -> 
     check_namespace_name(ns)
     check_key(key)
     body = await read_body(request, rt.max_body_bytes)
-    verified, provenance = rt.authenticate(request.scope, body)
+    verified, provenance = await rt.authenticate(request.scope, body)
     op = _operation(request, OpKind.DELETE, key, ttl=None)
     (change,) = await rt.service.apply(ns, [op], verified.did, provenance)
     return _change_response(change)
@@ -305,7 +305,7 @@ async def batch(ns: NamespacePath, request: Request) -> JSONResponse:
     rt = runtime_of(request)
     check_namespace_name(ns)
     body = await read_body(request, rt.max_body_bytes)
-    verified, provenance = rt.authenticate(request.scope, body)
+    verified, provenance = await rt.authenticate(request.scope, body)
     payload = parse_model(parse_json(body), BatchRequest)
     ops = []
     for index, item in enumerate(payload.operations):
@@ -344,7 +344,9 @@ async def history(
 ) -> JSONResponse:
     """Return the key's changes after revision ``after``, each with its signed request."""
     rt = runtime_of(request)
-    entries = await rt.service.history(ns, key, rt.caller(request.scope), after=after, limit=limit)
+    entries = await rt.service.history(
+        ns, key, await rt.caller(request.scope), after=after, limit=limit
+    )
     next_after = entries[-1].rev if len(entries) == limit else None
     return JSONResponse({"entries": [e.to_json() for e in entries], "nextAfter": next_after})
 
@@ -390,7 +392,7 @@ async def watch(websocket: WebSocket, ns: str) -> None:
         require_read(namespace.acl, reader, ns)
 
     try:
-        reader = rt.caller(websocket.scope)
+        reader = await rt.caller(websocket.scope)
         await check_access(reader)
     except WoaError as exc:
         refusal = _refusal(exc)
