@@ -25,6 +25,7 @@ from .errors import (
     ValidationFailedError,
     WoaError,
 )
+from .frames import FrameSigner, FrameVerifier
 from .httpsig import (
     HttpRequest,
     HttpResponse,
@@ -46,6 +47,8 @@ __all__ = [
     "CardSignatureError",
     "DigestMismatchError",
     "DuplicateMemberError",
+    "FrameSigner",
+    "FrameVerifier",
     "HttpRequest",
     "HttpResponse",
     "InvalidDidError",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -293,6 +294,53 @@ class RegistryProcess:
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream:
                 stream.close()
+
+
+class FrameRelay:
+    """A man in the middle on 127.0.0.1: relays a server's WebSocket frames through ``alter``.
+
+    A client pointed at :attr:`url` reaches the same path and query on ``upstream``; every
+    text frame the server sends passes through ``alter`` (return it unchanged to relay).
+    """
+
+    def __init__(self, upstream: str, alter: Callable[[str], str]) -> None:
+        self.upstream = upstream.replace("http://", "ws://", 1)
+        self.alter = alter
+        self.port = 0
+        self._server: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _relay(self, client: Any) -> None:
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed
+
+        async def forward(upstream: Any) -> None:
+            with contextlib.suppress(ConnectionClosed):
+                async for raw in upstream:
+                    await client.send(self.alter(str(raw)))
+
+        async with connect(self.upstream + client.request.path) as upstream:
+            relay = asyncio.create_task(forward(upstream))
+            gone = asyncio.create_task(client.wait_closed())
+            await asyncio.wait({relay, gone}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (relay, gone):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                    await task
+
+    async def __aenter__(self) -> FrameRelay:
+        from websockets.asyncio.server import serve
+
+        self._server = await serve(self._relay, "127.0.0.1", 0)
+        self.port = next(iter(self._server.sockets)).getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.close()
+        await self._server.wait_closed()
 
 
 async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> None:

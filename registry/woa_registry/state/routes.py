@@ -8,7 +8,6 @@ their version as a strong ETag.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Coroutine
 from typing import Annotated, Any
 
@@ -16,12 +15,12 @@ from fastapi import APIRouter, Path, Query, Request, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from woa_protocol import WoaError
+from woa_protocol import FrameSigner, WoaError
 
 from ..body import parse_json, parse_model, read_body
 from ..problems import InvalidRequestError
 from ..routes.openapi import problem_responses
-from ..streaming import CloseStream, parse_since, serve_stream
+from ..streaming import CloseStream, parse_since, serve_stream, subscription_of
 from .acl import require_read
 from .models import (
     KEY_PATTERN,
@@ -373,6 +372,7 @@ async def watch(websocket: WebSocket, ns: str) -> None:
 
     The first frame is ``{"type": "hello", "since": N}``; each next frame is a change with
     ``"type": "change"``. Without ``since`` the stream starts at the current revision.
+    Every frame is signed by the registry for the connection's ``subscription`` (STATE-044).
     Reconnecting with ``since=<last rev received>`` loses nothing and repeats nothing.
     """
     rt = runtime_of(websocket)
@@ -381,6 +381,7 @@ async def watch(websocket: WebSocket, ns: str) -> None:
         check_namespace_name(ns)
         prefix = check_prefix(websocket.query_params.get("prefix", ""))
         since = parse_since(websocket.query_params.get("since"))
+        signer = FrameSigner(rt.frame_key, subscription_of(websocket))
     except (ValueError, WoaError) as exc:
         await websocket.close(code=CLOSE_BAD_REQUEST, reason=str(exc)[:120])
         return
@@ -411,7 +412,7 @@ async def watch(websocket: WebSocket, ns: str) -> None:
         except WoaError as exc:
             raise _refusal(exc) from None
         for change in changes:
-            await websocket.send_text(json.dumps({"type": "change", **change.to_json()}))
+            await websocket.send_text(signer.sign({"type": "change", **change.to_json()}))
             position = change.rev
         if len(changes) == WATCH_BATCH:
             return True
@@ -425,5 +426,5 @@ async def watch(websocket: WebSocket, ns: str) -> None:
         websocket,
         send_batch=send_batch,
         wait_for_more=wait_for_more,
-        first=json.dumps({"type": "hello", "since": position}),
+        first=signer.sign({"type": "hello", "since": position}),
     )

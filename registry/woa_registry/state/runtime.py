@@ -62,8 +62,11 @@ class StateRuntime:
         self.max_body_bytes = max_body_bytes
         self.public_url = public_url
         self.owns_store = owns_store
-        self.cursors = CursorSealer(cursor_key if cursor_key is not None else SigningKey.generate())
+        frame_key = cursor_key if cursor_key is not None else SigningKey.generate()
+        self.cursors = CursorSealer(frame_key)
         """Seals list cursors (REG-044); the registry's key, so replicas share it."""
+        self.frame_key = frame_key
+        """The key that signs watch frames (STATE-044): the registry's."""
         self._sweeper: asyncio.Task[None] | None = None
 
     @classmethod
@@ -79,7 +82,8 @@ class StateRuntime:
     ) -> StateRuntime:
         """Build the runtime on the registry's database URL and request verifier.
 
-        ``database``: the replica's shared PostgreSQL connections (None for SQLite).
+        ``database``: the replica's shared PostgreSQL connections (None for SQLite);
+        ``key``: the registry's key, which signs watch frames.
         """
         return cls(
             store
