@@ -3,10 +3,15 @@
 Claims go through a connection of their own with ``synchronous=NORMAL``: in WAL mode a
 commit then survives the process (a restart, SIGKILL) without an fsync per request; only
 a power loss can drop the last claims, which reopens at most their windows (300 s).
+Claims that arrive while a transaction is committing are committed together in the next
+one (group commit), so under load the file's write lock is taken once per batch, not
+once per request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import sqlite3
 from pathlib import Path
 
@@ -26,6 +31,15 @@ _PRUNE = (
 )
 
 
+def _claim_all(claims: list[tuple[bytes, float, float]], db: sqlite3.Connection) -> list[bool]:
+    """Make ``claims`` in one write transaction; return which were granted."""
+
+    def work(db: sqlite3.Connection) -> list[bool]:
+        return [db.execute(_CLAIM, claim).rowcount == 1 for claim in claims]
+
+    return db_sqlite.transaction(db, "BEGIN IMMEDIATE", work)
+
+
 class SqliteReplayStore(ReplayStore):
     """Claimed nonces in one SQLite file, shared by every process that opens it."""
 
@@ -34,6 +48,8 @@ class SqliteReplayStore(ReplayStore):
             path, busy_timeout, 1.0, needed_by="the replay store"
         )
         self._conn: db_sqlite.ThreadConnection | None = None
+        self._pending: list[tuple[bytes, float, float, asyncio.Future[bool]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     @property
     def path(self) -> Path:
@@ -61,7 +77,9 @@ class SqliteReplayStore(ReplayStore):
         self._conn = conn
 
     async def close(self) -> None:
-        """Close the connection; the store can be opened again."""
+        """Finish the claims under way, close the connection; the store can be opened again."""
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
@@ -72,12 +90,32 @@ class SqliteReplayStore(ReplayStore):
         return self._conn
 
     async def claim(self, key: bytes, until: float, now: float) -> bool:
-        """Record ``key`` until ``until`` unless a live claim holds it (one statement)."""
+        """Record ``key`` until ``until`` unless a live claim holds it (group-committed)."""
+        self._require()
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((key, until, now, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await asyncio.shield(future)
 
-        def work(db: sqlite3.Connection) -> bool:
-            return db.execute(_CLAIM, (key, until, now)).rowcount == 1
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
 
-        return await self._require().run(work)
+                claims = [(key, until, now) for key, until, now, _ in batch]
+                try:
+                    results = await self._require().run(functools.partial(_claim_all, claims))
+                except Exception as exc:  # every claim of the batch fails with it
+                    for *_, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (*_, future), granted in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(granted)
+        finally:
+            self._flusher = None
 
     async def prune(self, now: float, *, limit: int = 10_000) -> int:
         """Delete up to ``limit`` claims whose window ended before ``now``."""
