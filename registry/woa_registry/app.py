@@ -15,6 +15,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from woa_protocol import SigningKey, WoaError
 from woa_protocol.models import ProblemDetails
@@ -56,6 +58,24 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 _BODY_MODELS = (RegisterRequest, HeartbeatRequest, FetchRequest, PayloadSearchRequest)
 
 
+def _methods_on(routes: list[Any], scope: Scope) -> set[str]:
+    methods: set[str] = set()
+    for route in routes:
+        nested = getattr(route, "effective_candidates", None)  # a router FastAPI included
+        if nested is not None:
+            methods |= _methods_on(nested(), scope)
+            continue
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return methods
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts on the request's path (REG-006)."""
+    return sorted(_methods_on(request.app.router.routes, request.scope))
+
+
 def _install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(WoaError)
     async def woa_error(request: Request, exc: WoaError) -> JSONResponse:
@@ -84,6 +104,11 @@ def _install_problem_handlers(app: FastAPI) -> None:
             error = NotFoundError(f"no resource at {request.url.path}")
         elif exc.status_code == 405:
             error = MethodNotAllowedError(f"{request.method} is not allowed on {request.url.path}")
+            allowed = _allowed_methods(request)
+            if allowed:  # every route on the path, not only the first one Starlette tried
+                response = problem_response(error, request.url.path)
+                response.headers["allow"] = ", ".join(allowed)
+                return response
         else:
             return JSONResponse(
                 {"type": "about:blank", "status": exc.status_code, "detail": str(exc.detail)},

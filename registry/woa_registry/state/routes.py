@@ -98,6 +98,33 @@ def _body(model: type[BaseModel] | None, media: str = "application/json") -> dic
     return {"requestBody": {"required": True, "content": {media: {"schema": schema}}}}
 
 
+_ETAG_LIST = r'^\s*(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)\s*$'
+
+
+def _preconditions(*, if_match_required: bool, if_none_match: bool) -> dict[str, Any]:
+    """The ``If-Match`` / ``If-None-Match`` header parameters of a write (REG-005)."""
+    parameters: list[dict[str, Any]] = [
+        {
+            "name": "If-Match",
+            "in": "header",
+            "required": if_match_required,
+            "description": '"*" or a list of the document\'s ETags, like "7" (STATE-012)',
+            "schema": {"type": "string", "pattern": _ETAG_LIST, "maxLength": 1024},
+        }
+    ]
+    if if_none_match:
+        parameters.append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "* creates only; a write needs this or If-Match (else 428)",
+                "schema": {"type": "string", "enum": ["*"]},
+            }
+        )
+    return {"parameters": parameters}
+
+
 def _change_response(change: Change, status: int = 200) -> JSONResponse:
     headers = {} if change.value is None else {"etag": f'"{change.version}"'}
     return JSONResponse(change.to_json(), status_code=status, headers=headers)
@@ -231,7 +258,10 @@ async def get_document(ns: NamespacePath, key: KeyPath, request: Request) -> JSO
         201: {"description": "Created", "content": _JSON_CONTENT},
         **problem_responses(400, 401, 403, 404, 412, 413, 422, 428, 429),
     },
-    openapi_extra=_body(None),
+    openapi_extra={
+        **_body(None),
+        **_preconditions(if_match_required=False, if_none_match=True),
+    },
 )
 async def put_document(
     ns: NamespacePath, key: KeyPath, request: Request, ttl: Ttl = None
@@ -254,7 +284,10 @@ async def put_document(
         200: {"content": _JSON_CONTENT},
         **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428, 429),
     },
-    openapi_extra=_body(None, "application/json-patch+json"),
+    openapi_extra={
+        **_body(None, "application/json-patch+json"),
+        **_preconditions(if_match_required=True, if_none_match=False),
+    },
 )
 async def patch_document(
     ns: NamespacePath, key: KeyPath, request: Request, ttl: Ttl = None
@@ -277,6 +310,7 @@ async def patch_document(
         200: {"content": _JSON_CONTENT},
         **problem_responses(400, 401, 403, 404, 412, 413, 422, 428, 429),
     },
+    openapi_extra=_preconditions(if_match_required=True, if_none_match=False),
 )
 async def delete_document(ns: NamespacePath, key: KeyPath, request: Request) -> JSONResponse:
     """Delete the version named by ``If-Match`` (the key keeps its version count)."""
