@@ -19,8 +19,9 @@ import secrets
 from functools import lru_cache
 from typing import Any
 
+from . import strict_json
 from .canonical import canonicalize
-from .errors import InvalidDidError, InvalidSignatureError
+from .errors import InvalidDidError, InvalidSignatureError, WoaError
 from .identity import SigningKey, did_url, resolve_did
 
 __all__ = [
@@ -84,9 +85,9 @@ def verify_frame(raw: str | bytes, *, signer: str, subscription: str, index: int
     :class:`InvalidSignatureError` for anything else.
     """
     try:
-        frame = json.loads(raw)
-    except ValueError as exc:
-        raise InvalidSignatureError(f"frame is not JSON: {exc}") from exc
+        frame = strict_json.loads(raw)
+    except WoaError as exc:  # not I-JSON: malformed, a repeated member name, too deep
+        raise InvalidSignatureError(f"frame is not I-JSON: {exc.detail}") from exc
     if not isinstance(frame, dict):
         raise InvalidSignatureError("a frame is a JSON object")
     proof = frame.pop("proof", None)

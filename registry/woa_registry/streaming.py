@@ -2,7 +2,7 @@
 
 Both streams send what the store holds after a position, then wait for the next change
 (or the client's goodbye) and repeat. Every frame is signed by the registry and bound to
-the connection's subscription id (MSG-012, MSG-013; :class:`woa_protocol.FrameSigner`).
+the connection's subscription id (MSG-014, MSG-015; :class:`woa_protocol.FrameSigner`).
 This module owns that loop, the detection of a closed client, and the orderly close; each
 route supplies how to send one batch and how to wait for more.
 """
@@ -40,7 +40,7 @@ def parse_since(raw: str | None) -> int | None:
 
 
 def subscription_of(websocket: WebSocket) -> str:
-    """The ``subscription`` id the client chose (MSG-013), or a fresh one; ValueError if bad."""
+    """The ``subscription`` id the client chose (MSG-015), or a fresh one; ValueError if bad."""
     raw = websocket.query_params.get("subscription")
     if raw is None:
         return new_subscription_id()

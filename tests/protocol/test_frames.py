@@ -28,7 +28,7 @@ def _b64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-@pytest.mark.req("MSG-012")
+@pytest.mark.req("MSG-014")
 def test_a_frame_is_a_detached_jws_over_its_canonical_form() -> None:
     raw = sign_frame(EVENT, KEY, SUB, 0)
     frame = json.loads(raw)
@@ -45,7 +45,7 @@ def test_a_frame_is_a_detached_jws_over_its_canonical_form() -> None:
     assert verify_frame(raw, signer=KEY.did, subscription=SUB, index=0) == frame
 
 
-@pytest.mark.req("MSG-012")
+@pytest.mark.req("MSG-014")
 @given(st.integers(min_value=0), st.binary(min_size=1, max_size=1))
 @settings(max_examples=150)
 def test_any_change_to_a_signed_frame_fails(position: int, byte: bytes) -> None:
@@ -62,7 +62,7 @@ def test_any_change_to_a_signed_frame_fails(position: int, byte: bytes) -> None:
     assert verified == {**EVENT, "subscription": SUB, "frame": 0}
 
 
-@pytest.mark.req("MSG-013")
+@pytest.mark.req("MSG-015")
 def test_a_frame_binds_its_subscription_position_and_signer() -> None:
     raw = sign_frame(EVENT, KEY, SUB, 3)
     with pytest.raises(InvalidSignatureError, match="another subscription"):
@@ -73,7 +73,7 @@ def test_a_frame_binds_its_subscription_position_and_signer() -> None:
         verify_frame(raw, signer=SigningKey.generate().did, subscription=SUB, index=3)
 
 
-@pytest.mark.req("MSG-013")
+@pytest.mark.req("MSG-015")
 def test_the_verifier_expects_frames_in_order() -> None:
     verifier = FrameVerifier(KEY.did)
     assert valid_subscription_id(verifier.subscription)
@@ -89,7 +89,7 @@ def test_the_verifier_expects_frames_in_order() -> None:
     assert json.loads(second)["frame"] == 1
 
 
-@pytest.mark.req("MSG-012")
+@pytest.mark.req("MSG-014")
 @pytest.mark.parametrize(
     "proof",
     [
@@ -109,23 +109,31 @@ def test_malformed_proofs_are_refused(proof: str | None) -> None:
         verify_frame(json.dumps(frame), signer=KEY.did, subscription=SUB, index=0)
 
 
-@pytest.mark.req("MSG-012")
+@pytest.mark.req("MSG-014")
 @pytest.mark.parametrize("raw", ["[]", "not json", '"text"'])
 def test_a_frame_that_is_not_an_object_is_refused(raw: str) -> None:
     with pytest.raises(InvalidSignatureError):
         verify_frame(raw, signer=KEY.did, subscription=SUB, index=0)
 
 
-@pytest.mark.req("MSG-013")
+@pytest.mark.req("MSG-015")
 def test_a_true_frame_number_is_not_frame_one() -> None:
     raw = sign_frame(EVENT, KEY, SUB, True)  # signed, but "frame": true
     with pytest.raises(InvalidSignatureError):
         verify_frame(raw, signer=KEY.did, subscription=SUB, index=1)
 
 
-@pytest.mark.req("MSG-013")
+@pytest.mark.req("MSG-015")
 def test_subscription_ids() -> None:
     assert valid_subscription_id(new_subscription_id())
     assert new_subscription_id() != new_subscription_id()
     for bad in ("short", "x" * 129, "a" * 15 + "!", "a" * 20 + " "):
         assert not valid_subscription_id(bad)
+
+
+@pytest.mark.req("MSG-014")
+def test_a_frame_with_a_repeated_member_name_is_refused() -> None:
+    raw = sign_frame(EVENT, KEY, SUB, 0)
+    doubled = raw[:-1] + ',"kind":"deregistered"}'  # I-JSON: one name, one member
+    with pytest.raises(InvalidSignatureError, match="I-JSON"):
+        verify_frame(doubled, signer=KEY.did, subscription=SUB, index=0)

@@ -155,8 +155,8 @@ async def test_a_since_older_than_the_kept_events_is_closed_4410(
 
 
 @pytest.mark.req("REG-055")
-@pytest.mark.req("MSG-012")
-@pytest.mark.req("MSG-013")
+@pytest.mark.req("MSG-014")
+@pytest.mark.req("MSG-015")
 async def test_every_feed_frame_is_signed_for_its_subscription(live_server: Start) -> None:
     server = live_server()
     key = SigningKey.generate()
@@ -189,7 +189,7 @@ async def test_a_malformed_subscription_closes_the_feed(live_server: Start) -> N
 
 
 @pytest.mark.req("REG-055")
-@pytest.mark.req("MSG-013")
+@pytest.mark.req("MSG-015")
 async def test_the_client_refuses_a_tampered_feed_frame(live_server: Start) -> None:
     server = live_server()
     key = SigningKey.generate()

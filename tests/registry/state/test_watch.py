@@ -280,7 +280,7 @@ async def test_watchers_on_every_replica_see_every_change(
 
 
 @pytest.mark.req("STATE-044")
-@pytest.mark.req("MSG-012")
+@pytest.mark.req("MSG-014")
 async def test_every_watch_frame_is_signed_for_its_subscription(
     server: LiveServer, clients: Callable[[SigningKey | None], StateClient], owner: SigningKey
 ) -> None:
@@ -319,7 +319,7 @@ async def test_a_malformed_subscription_closes_the_watch_with_4400(
 
 
 @pytest.mark.req("STATE-044")
-@pytest.mark.req("MSG-013")
+@pytest.mark.req("MSG-015")
 async def test_the_state_client_refuses_a_tampered_watch_frame(
     server: LiveServer, clients: Callable[[SigningKey | None], StateClient], owner: SigningKey
 ) -> None:
