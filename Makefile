@@ -49,8 +49,11 @@ schemas: $(STAMP)  ## regenerate spec/schemas and the problem-type table from th
 schemas-check: $(STAMP)
 	$(BIN)/woa spec check
 
+# In parallel (pytest-xdist), with line coverage of the packages; the floor is
+# [tool.coverage.report] fail_under in pyproject.toml. PYTEST_WORKERS=0 runs in-process.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 bench: $(STAMP)  ## run the benchmarks (ratios against same-run baselines)
 	$(BIN)/woa bench protocol

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import pytest
+from requirement_coverage import RequirementCoverage
+
+pytest_plugins = ("pytester",)
 
 POSTGRES_DSN = os.environ.get("WOA_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = bool(os.environ.get("CI"))
@@ -44,6 +48,14 @@ def postgres_dsn() -> str:
     return POSTGRES_DSN
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Count requirements by the tests that ran and passed (see ``requirement_coverage``)."""
+    here = Path(__file__).resolve().parent
+    config.pluginmanager.register(
+        RequirementCoverage(here.parent / "spec", here), "woa-requirement-coverage"
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that uses PostgreSQL, so ``-m postgres`` selects them."""
     for item in items:
@@ -60,6 +72,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI, a full run in which no PostgreSQL test passed is a failure."""
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller counts every worker's reports
     selected_all = not session.config.option.markexpr and not session.config.option.keyword
     if IN_CI and selected_all and session.testscollected and _postgres_tests_passed == 0:
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(

@@ -1,4 +1,9 @@
-"""Every requirement in spec/ is cited by a test, and every cited ID exists."""
+"""Every ID a test cites exists in spec/; the spec files generated from the code are current.
+
+Whether every requirement is covered is decided by the test run itself: a requirement
+counts only when a test citing it ran and passed (``requirement_coverage``, registered by
+``tests/conftest.py``).
+"""
 
 from __future__ import annotations
 
@@ -6,37 +11,28 @@ import re
 from pathlib import Path
 
 import pytest
+from requirement_coverage import spec_requirements
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "spec"
-REQUIREMENT = re.compile(r"^- \*\*([A-Z]+-\d{3})\*\* \((MUST|SHOULD|MAY)\)", re.MULTILINE)
 CITATION = re.compile(r"""mark\.req\(\s*["']([A-Z]+-\d{3})["']""")
 
 
 def _requirements() -> dict[str, str]:
-    found: dict[str, str] = {}
-    for chapter in sorted(SPEC.glob("*.md")):
-        for match in REQUIREMENT.finditer(chapter.read_text(encoding="utf-8")):
-            ident = match.group(1)
-            assert ident not in found, f"{ident} defined in {found.get(ident)} and {chapter.name}"
-            found[ident] = chapter.name
-    return found
+    return spec_requirements(SPEC)
 
 
 def _citations() -> set[str]:
     cited: set[str] = set()
     for path in (ROOT / "tests").rglob("*.py"):
+        if path.name == "test_requirement_coverage.py":  # cites a made-up spec of its own
+            continue
         cited.update(CITATION.findall(path.read_text(encoding="utf-8")))
     return cited
 
 
 def test_spec_defines_requirements() -> None:
     assert len(_requirements()) >= 40
-
-
-def test_every_requirement_is_cited_by_a_test() -> None:
-    uncited = sorted(set(_requirements()) - _citations())
-    assert not uncited, f"requirements no test cites: {uncited}"
 
 
 def test_every_citation_names_a_requirement() -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from woa_protocol import strict_json
+from woa_protocol import FrameVerifier
 from woa_protocol.models import A2AModel, UtcTimestamp
 
 from .http import REGISTRY_WELL_KNOWN, PeerError, RegistryPeerClient
@@ -134,11 +134,13 @@ class RegistryClient(RegistryPeerClient):
             body["leaseSeconds"] = lease_seconds
         return await self._json("POST", "/v1/agents:fetch", body=body)
 
-    def feed_url(self, since: int | None) -> str:
-        """Return the WebSocket URL of the change feed."""
+    def feed_url(self, since: int | None, subscription: str | None = None) -> str:
+        """Return the WebSocket URL of the change feed (``subscription``: REG-055)."""
         parts = urlsplit(self.base_url)
         scheme = "wss" if parts.scheme == "https" else "ws"
-        query = "" if since is None else f"since={since}"
+        query = urlencode(
+            [(k, v) for k, v in (("since", since), ("subscription", subscription)) if v is not None]
+        )
         return urlunsplit((scheme, parts.netloc, parts.path + "/v1/feed", query, ""))
 
     async def watch(
@@ -151,14 +153,24 @@ class RegistryClient(RegistryPeerClient):
         :class:`ConnectionError` is raised. A close for a bad request
         (:data:`FEED_POLICY_VIOLATION`) or a ``since`` older than the events the registry
         keeps (:data:`FEED_CURSOR_EXPIRED`) is not retried: its ``ConnectionClosed`` is raised.
+
+        Every frame must be signed by the registry's DID (learned from its self-description
+        when not given) for this connection's subscription, in order (REG-055); a frame that
+        is not raises :class:`~woa_protocol.InvalidSignatureError`.
         """
+        if self.registry_did is None:
+            await self.describe()
+        assert self.registry_did is not None  # describe() pins it
         failures = 0
         while True:
+            frames = FrameVerifier(self.registry_did)
             try:
-                async with ws_connect(self.feed_url(since), open_timeout=10) as socket:
+                async with ws_connect(
+                    self.feed_url(since, frames.subscription), open_timeout=10
+                ) as socket:
                     failures = 0
                     async for raw in socket:
-                        event = FeedEvent.model_validate(strict_json.loads(raw))
+                        event = FeedEvent.model_validate(frames.verify(raw))
                         since = event.seq
                         yield event
                 if not reconnect:

@@ -21,7 +21,7 @@ import httpx
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from woa_protocol import HttpRequest, strict_json
+from woa_protocol import FrameVerifier, HttpRequest
 
 from .http import PeerError, RegistryPeerClient
 
@@ -299,15 +299,22 @@ class StateClient(RegistryPeerClient):
 
     # -- watch -----------------------------------------------------------------------
 
-    def watch_url(self, namespace: str, prefix: str, since: int | None, *, ws: bool) -> str:
+    def watch_url(
+        self,
+        namespace: str,
+        prefix: str,
+        since: int | None,
+        *,
+        ws: bool,
+        subscription: str | None = None,
+    ) -> str:
         """The watch URL (``ws`` scheme to connect, ``http`` scheme as signed)."""
         parts = urlsplit(self.base_url)
         scheme = parts.scheme
         if ws:
             scheme = "wss" if scheme == "https" else "ws"
-        query = urlencode(
-            [(k, v) for k, v in (("prefix", prefix), ("since", since)) if v not in ("", None)]
-        )
+        params = (("prefix", prefix), ("since", since), ("subscription", subscription))
+        query = urlencode([(k, v) for k, v in params if v not in ("", None)])
         path = f"{parts.path}/v1/state/{namespace}/watch"
         return urlunsplit((scheme, parts.netloc, path, query, ""))
 
@@ -332,16 +339,25 @@ class StateClient(RegistryPeerClient):
         ``ready`` is set once the server has subscribed this watcher (its hello frame).
         Refusals (bad request, not signed, forbidden, unknown namespace) raise
         :class:`StateClientError`; other failures reconnect up to ``max_retries`` times in a
-        row, backing off.
+        row, backing off. Every frame must be signed by the registry (its DID learned from
+        its self-description when not given) for this connection's subscription, in order
+        (STATE-044); a frame that is not raises :class:`~woa_protocol.InvalidSignatureError`.
         """
+        if self.registry_did is None:
+            await self.describe()
+        assert self.registry_did is not None  # describe() pins it
         failures = 0
         while True:
-            url = self.watch_url(namespace, prefix, since, ws=True)
-            headers = self._handshake_headers(self.watch_url(namespace, prefix, since, ws=False))
+            frames = FrameVerifier(self.registry_did)
+            sub = frames.subscription
+            url = self.watch_url(namespace, prefix, since, ws=True, subscription=sub)
+            headers = self._handshake_headers(
+                self.watch_url(namespace, prefix, since, ws=False, subscription=sub)
+            )
             try:
                 async with ws_connect(url, additional_headers=headers, open_timeout=10) as sock:
                     async for raw in sock:
-                        frame = strict_json.loads(raw)
+                        frame = frames.verify(raw)
                         if frame.get("type") == "hello":
                             failures = 0
                             if since is None:

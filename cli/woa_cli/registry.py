@@ -99,7 +99,10 @@ def _serve(overrides: dict[str, Any], log_level: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def ready(actual: RegistrySettings) -> None:
-        typer.echo(f"woa registry listening on {actual.base_url}")
+        # The address bound, not the public URL: scripts (and the tests) connect to it.
+        bound = actual.model_copy(update={"public_url": None}).base_url
+        public = f" (public URL {actual.public_url})" if actual.public_url else ""
+        typer.echo(f"woa registry listening on {bound}{public}")
         console.print(f"database {actual.database_url}  key {actual.key_file}")
         console.print(
             f"dashboard {actual.base_url}/ui  API docs {actual.base_url}/docs"

@@ -114,6 +114,13 @@ class WsConnection:
         self._session = session
         self._timeout = timeout
 
+    async def receive_text(self, timeout: float | None = None) -> str:
+        """The next text frame as sent; :class:`WsClosed` on close, TimeoutError when silent."""
+        try:
+            return str(await self._session.receive_text(timeout=timeout or self._timeout))
+        except WebSocketDisconnect as exc:
+            raise WsClosed(int(exc.code), str(exc.reason or "")) from exc
+
     async def receive_json(self, timeout: float | None = None) -> Any:
         """The next text frame as JSON; :class:`WsClosed` on close, TimeoutError when silent."""
         try:

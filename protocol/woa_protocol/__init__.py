@@ -25,6 +25,7 @@ from .errors import (
     ValidationFailedError,
     WoaError,
 )
+from .frames import FrameSigner, FrameVerifier
 from .httpsig import (
     HttpRequest,
     HttpResponse,
@@ -34,7 +35,7 @@ from .httpsig import (
     content_digest,
 )
 from .identity import SigningKey, VerifyingKey, did_from_public_bytes, did_url, resolve_did
-from .replay import ReplayGuard, ReplayPolicy
+from .replay import ReplayGuard, ReplayPolicy, ReplayStore, replay_key
 from .validation import check_schema, ensure_valid, validate_instance
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
     "CardSignatureError",
     "DigestMismatchError",
     "DuplicateMemberError",
+    "FrameSigner",
+    "FrameVerifier",
     "HttpRequest",
     "HttpResponse",
     "InvalidDidError",
@@ -58,6 +61,7 @@ __all__ = [
     "ProblemType",
     "ReplayGuard",
     "ReplayPolicy",
+    "ReplayStore",
     "SchemaError",
     "SignatureExpiredError",
     "SignatureNotYetValidError",
@@ -76,6 +80,7 @@ __all__ = [
     "did_from_public_bytes",
     "did_url",
     "ensure_valid",
+    "replay_key",
     "resolve_did",
     "sign_card",
     "validate_instance",

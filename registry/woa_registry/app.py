@@ -15,11 +15,14 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from woa_protocol import SigningKey, WoaError
 from woa_protocol.models import ProblemDetails
 
 from .context import RegistryContext, utcnow
+from .db.urls import shared_database
 from .limits import TokenBucketLimiter
 from .mdns import RegistryAdvertiser
 from .metrics import MetricsMiddleware, RegistryMetrics
@@ -33,6 +36,7 @@ from .middleware import (
 )
 from .models import FetchRequest, HeartbeatRequest, PayloadSearchRequest, RegisterRequest
 from .problems import InvalidRequestError, MethodNotAllowedError, NotFoundError
+from .replay import ReplayPruner, open_replay_store
 from .routes import agents, feed, fetch, health, search, wellknown
 from .routes.openapi import problem_responses
 from .settings import RegistrySettings, load_or_create_key
@@ -52,6 +56,24 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     REGISTRY_VERSION = "0.0.0"
 
 _BODY_MODELS = (RegisterRequest, HeartbeatRequest, FetchRequest, PayloadSearchRequest)
+
+
+def _methods_on(routes: list[Any], scope: Scope) -> set[str]:
+    methods: set[str] = set()
+    for route in routes:
+        nested = getattr(route, "effective_candidates", None)  # a router FastAPI included
+        if nested is not None:
+            methods |= _methods_on(nested(), scope)
+            continue
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return methods
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts on the request's path (REG-006)."""
+    return sorted(_methods_on(request.app.router.routes, request.scope))
 
 
 def _install_problem_handlers(app: FastAPI) -> None:
@@ -82,6 +104,11 @@ def _install_problem_handlers(app: FastAPI) -> None:
             error = NotFoundError(f"no resource at {request.url.path}")
         elif exc.status_code == 405:
             error = MethodNotAllowedError(f"{request.method} is not allowed on {request.url.path}")
+            allowed = _allowed_methods(request)
+            if allowed:  # every route on the path, not only the first one Starlette tried
+                response = problem_response(error, request.url.path)
+                response.headers["allow"] = ", ".join(allowed)
+                return response
         else:
             return JSONResponse(
                 {"type": "about:blank", "status": exc.status_code, "detail": str(exc.detail)},
@@ -141,10 +168,12 @@ def create_app(
     settings = settings or RegistrySettings()
     key = key or load_or_create_key(settings.key_file)
     owns_store = store is None
+    database = shared_database(settings.database_url)  # one pool + listener per replica
     if store is None:
         from .storage import open_store
 
-        store = open_store(settings.database_url)
+        store = open_store(settings.database_url, database=database)
+    replay_store = open_replay_store(settings.database_url, database=database)
     metrics = RegistryMetrics()
     ctx = RegistryContext(
         settings=settings,
@@ -154,19 +183,23 @@ def create_app(
             max_age=settings.signature_max_age_seconds,
             clock_skew=settings.clock_skew_seconds,
             public_url=settings.public_url,
+            replay_store=replay_store,
         ),
         metrics=metrics,
         did_limiter=TokenBucketLimiter(settings.rate_per_did, settings.burst_per_did),
         address_limiter=TokenBucketLimiter(settings.rate_per_address, settings.burst_per_address),
         version=REGISTRY_VERSION,
     )
-    state = StateRuntime.for_registry(settings, ctx.authenticator, key=key)  # shared state, same DB
+    state = StateRuntime.for_registry(settings, ctx.authenticator, key=key, database=database)
+    pruner = ReplayPruner(replay_store, settings.sweep_interval_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_store:
             await ctx.store.open()
+        await replay_store.open()
         await state.open()
+        pruner.start()
         sweeper = LeaseSweeper(
             ctx.store,
             settings.sweep_interval_seconds,
@@ -193,7 +226,9 @@ def create_app(
             if advertiser is not None:
                 await advertiser.close()
             await sweeper.stop()
+            await pruner.stop()
             await state.close()
+            await replay_store.close()
             if owns_store:
                 await ctx.store.close()
 

@@ -2,7 +2,9 @@
 
 Requests: :class:`RequestAuthenticator` rebuilds the request as the signer saw it
 (:func:`request_from_scope`) and runs the protocol's :class:`~woa_protocol.MessageVerifier`
-with one shared :class:`~woa_protocol.ReplayGuard`, so a nonce is accepted once per process.
+with one shared :class:`~woa_protocol.ReplayGuard`, so a nonce is accepted once per process;
+with a :class:`~woa_protocol.ReplayStore` behind that cache (the registry's database), once
+across replicas and restarts.
 
 Responses: :class:`ResponseSigningMiddleware` signs every HTTP response with the registry's
 key. When the request carried a signature, the response is bound to it with
@@ -24,6 +26,7 @@ from woa_protocol import (
     MessageVerifier,
     ReplayGuard,
     ReplayPolicy,
+    ReplayStore,
     SigningKey,
     VerifiedMessage,
 )
@@ -56,7 +59,11 @@ def _header_pairs_joined(scope: Scope) -> dict[str, str]:
 
 
 class RequestAuthenticator:
-    """Verifies signed requests with one replay cache for the whole app."""
+    """Verifies signed requests with one replay cache for the whole app.
+
+    ``replay_store``: the deployment's shared store of claimed nonces, consulted after the
+    in-process cache accepted a nonce (REG-095); None keeps protection per process.
+    """
 
     def __init__(
         self,
@@ -65,15 +72,26 @@ class RequestAuthenticator:
         clock_skew: int = 30,
         public_url: str | None = None,
         clock: Callable[[], float] = time.time,
+        replay_store: ReplayStore | None = None,
     ) -> None:
         policy = ReplayPolicy(max_age=max_age, clock_skew=clock_skew)
-        self.replay_guard = ReplayGuard(policy, clock=clock)
+        self.replay_guard = ReplayGuard(policy, clock=clock, store=replay_store)
         self.verifier = MessageVerifier(replay_guard=self.replay_guard, clock=clock)
         self.public_url = public_url
 
-    def verify(self, scope: Scope, body: bytes) -> VerifiedMessage:
+    async def verify_request(self, request: HttpRequest) -> VerifiedMessage:
+        """Verify a signed request, then claim its nonce in the shared store; raise a WoaError."""
+        verified = self.verifier.verify_request(request)
+        assert verified.nonce is not None  # verify_request requires one
+        guard = self.replay_guard
+        await guard.claim_shared(
+            verified.did, verified.nonce, guard.window_end(verified.created, verified.expires)
+        )
+        return verified
+
+    async def verify(self, scope: Scope, body: bytes) -> VerifiedMessage:
         """Verify the request's signature and consume its nonce; raise a ``WoaError``."""
-        return self.verifier.verify_request(request_from_scope(scope, body, self.public_url))
+        return await self.verify_request(request_from_scope(scope, body, self.public_url))
 
 
 class ResponseSigningMiddleware:

@@ -1,9 +1,10 @@
 """Server side of the registry's resumable WebSocket streams (change feed, state watch).
 
 Both streams send what the store holds after a position, then wait for the next change
-(or the client's goodbye) and repeat. This module owns that loop, the detection of a
-closed client, and the orderly close; each route supplies how to send one batch and how
-to wait for more.
+(or the client's goodbye) and repeat. Every frame is signed by the registry and bound to
+the connection's subscription id (MSG-014, MSG-015; :class:`woa_protocol.FrameSigner`).
+This module owns that loop, the detection of a closed client, and the orderly close; each
+route supplies how to send one batch and how to wait for more.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-__all__ = ["CloseStream", "parse_since", "serve_stream"]
+from woa_protocol.frames import new_subscription_id, valid_subscription_id
+
+__all__ = ["CloseStream", "parse_since", "serve_stream", "subscription_of"]
 
 
 class CloseStream(Exception):  # noqa: N818 - a signal to the loop, not a failure
@@ -34,6 +37,16 @@ def parse_since(raw: str | None) -> int | None:
     if not raw.isdigit() or len(raw) > 18:
         raise ValueError(raw)
     return int(raw)
+
+
+def subscription_of(websocket: WebSocket) -> str:
+    """The ``subscription`` id the client chose (MSG-015), or a fresh one; ValueError if bad."""
+    raw = websocket.query_params.get("subscription")
+    if raw is None:
+        return new_subscription_id()
+    if not valid_subscription_id(raw):
+        raise ValueError("subscription must be 16-128 base64url characters")
+    return raw
 
 
 async def serve_stream(

@@ -6,15 +6,14 @@ import asyncio
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 from zeroconf import IPVersion, Zeroconf
 
+from tests.registry._support import LiveServer
 from woa_agents import RegistryClient
 from woa_cli.main import app
 from woa_protocol import SigningKey, sign_card
@@ -28,8 +27,9 @@ from woa_protocol.models import (
     WoaCardExtension,
     attach_extension,
 )
-from woa_registry import RegistrySettings, create_app
+from woa_registry import RegistrySettings
 from woa_registry.mdns import RegistryAdvertiser
+from woa_registry.settings import load_or_create_key
 
 runner = CliRunner()
 
@@ -57,24 +57,13 @@ def _card(key: SigningKey) -> dict[str, object]:
 
 @pytest.fixture
 def registry_url(tmp_path: Path) -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
     settings = RegistrySettings(
         database_url=f"sqlite:///{tmp_path}/r.db",
         key_file=tmp_path / "key.pem",
-        port=sock.getsockname()[1],
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
-    yield settings.base_url
-    server.should_exit = True
-    thread.join(timeout=20)
-    sock.close()
+    server = LiveServer(settings, key=load_or_create_key(settings.key_file)).start()
+    yield server.url
+    server.stop()
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,7 @@ async def test_level_must_runs_no_should_check(tmp_path: Path) -> None:
 async def test_signature_check_off_is_caught(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def trusting(self: Any, scope: Any, body: bytes) -> VerifiedMessage:
+    async def trusting(self: Any, scope: Any, body: bytes) -> VerifiedMessage:
         request = registry_signing.request_from_scope(scope, body, self.public_url)
         parsed = select_signature(parse_signatures(request.headers))
         keyid = str(parsed.params.get("keyid", "")).split("#")[0]
@@ -93,7 +93,11 @@ async def test_signature_check_off_is_caught(
 async def test_replay_cache_off_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from woa_protocol import ReplayGuard
 
+    async def forget(self: Any, *args: Any) -> None:
+        return None
+
     monkeypatch.setattr(ReplayGuard, "remember", lambda self, *args, **kwargs: None)
+    monkeypatch.setattr(ReplayGuard, "claim_shared", forget)  # and the shared store (RPL-006)
     report = await run_against_registry(registry_settings(tmp_path))
     broken = failed(report)
     assert "RPL-003" in broken, broken

@@ -10,6 +10,7 @@ from woa_protocol import (
     SignatureExpiredError,
     SignatureNotYetValidError,
     SignatureReplayedError,
+    replay_key,
 )
 
 from ._support import Clock
@@ -190,3 +191,23 @@ def test_bounded_cache_never_accepts_the_same_signature_twice(
             (SignatureReplayedError, SignatureExpiredError, SignatureNotYetValidError)
         ):
             replay.check(key, str(nonce), created, created + lifetime)
+
+
+@pytest.mark.req("RPL-007")
+@given(st.text(max_size=40), st.text(max_size=40), st.text(max_size=40), st.text(max_size=40))
+@settings(max_examples=200)
+def test_replay_keys_are_fixed_size_and_tell_pairs_apart(a: str, b: str, c: str, d: str) -> None:
+    assert len(replay_key(a, b)) == 32
+    assert replay_key(a, b) == replay_key(a, b)
+    assert (replay_key(a, b) == replay_key(c, d)) == ((a, b) == (c, d))
+
+
+def test_replay_keys_do_not_depend_on_where_the_pair_is_split() -> None:
+    assert replay_key("did:key:z6Mk", "abc") != replay_key("did:key:z6Mka", "bc")
+
+
+async def test_claim_shared_without_a_store_is_a_no_op() -> None:
+    replay, _ = guard()
+    assert replay.store is None
+    await replay.claim_shared("k", "n", NOW + 60)
+    assert len(replay) == 0

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -189,6 +195,152 @@ class LiveServer:
         self.thread.join(timeout=20)
         self.sock.close()
         assert not self.thread.is_alive(), "registry server did not stop"
+
+
+CLI = [sys.executable, "-c", "from woa_cli.main import app; app()"]
+"""The ``woa`` command, run by this interpreter (no dependency on the PATH)."""
+
+
+class RegistryProcess:
+    """``woa registry serve`` (or ``command``) in a subprocess on a free 127.0.0.1 port.
+
+    The one way the tests start a registry process. Its environment has no inherited
+    ``WOA_REGISTRY_*``/``WOA_STATE_*`` setting; rate limits are off, the lease sweeper
+    slow, and ``env`` adds or overrides settings. The URL is read from the first output
+    line; :meth:`ready` waits until it answers, :meth:`stop` signals and reaps it.
+    """
+
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        database_url: str | None = None,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        database_url = database_url or f"sqlite:///{tmp}/registry.db"
+        environ = {
+            k: v for k, v in os.environ.items() if not k.startswith(("WOA_REGISTRY_", "WOA_STATE_"))
+        }
+        environ.update(
+            WOA_REGISTRY_RATE_PER_ADDRESS="0",
+            WOA_REGISTRY_SWEEP_INTERVAL_SECONDS="3600",
+            WOA_STATE_RATE_PER_DID="0",
+            WOA_REGISTRY_DATABASE_URL=database_url,
+            WOA_REGISTRY_KEY_FILE=str(tmp / "key.pem"),
+            WOA_REGISTRY_PORT="0",
+        )
+        environ.update(env or {})
+        self.proc = subprocess.Popen(
+            command
+            or [
+                *CLI,
+                "registry",
+                "serve",
+                "--port",
+                "0",
+                "--no-mdns",
+                "--log-level",
+                "warning",
+                "--database-url",
+                database_url,
+                "--key-file",
+                str(tmp / "key.pem"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environ,
+        )
+        self.url = self._read_url()
+
+    def _read_url(self) -> str:
+        found: list[str] = []
+
+        def read() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                if "listening on" in line:
+                    found.append(line.split("listening on ", 1)[1].split()[0])
+                    return
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(timeout=60)
+        if not found:
+            self.proc.kill()
+            _, err = self.proc.communicate(timeout=10)
+            raise AssertionError(f"registry did not start: {err[-2000:]}")
+        return found[0]
+
+    async def ready(self) -> RegistryProcess:
+        """Wait (bounded) until the registry answers its well-known document."""
+        async with httpx.AsyncClient() as http:
+            for _ in range(400):
+                try:
+                    response = await http.get(self.url + "/.well-known/woa-registry.json")
+                    if response.status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError("registry never answered")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Send ``sig`` (SIGTERM: a graceful shutdown) and wait for the process to end."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream:
+                stream.close()
+
+
+class FrameRelay:
+    """A man in the middle on 127.0.0.1: relays a server's WebSocket frames through ``alter``.
+
+    A client pointed at :attr:`url` reaches the same path and query on ``upstream``; every
+    text frame the server sends passes through ``alter`` (return it unchanged to relay).
+    """
+
+    def __init__(self, upstream: str, alter: Callable[[str], str]) -> None:
+        self.upstream = upstream.replace("http://", "ws://", 1)
+        self.alter = alter
+        self.port = 0
+        self._server: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _relay(self, client: Any) -> None:
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed
+
+        async def forward(upstream: Any) -> None:
+            with contextlib.suppress(ConnectionClosed):
+                async for raw in upstream:
+                    await client.send(self.alter(str(raw)))
+
+        async with connect(self.upstream + client.request.path) as upstream:
+            relay = asyncio.create_task(forward(upstream))
+            gone = asyncio.create_task(client.wait_closed())
+            await asyncio.wait({relay, gone}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (relay, gone):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                    await task
+
+    async def __aenter__(self) -> FrameRelay:
+        from websockets.asyncio.server import serve
+
+        self._server = await serve(self._relay, "127.0.0.1", 0)
+        self.port = next(iter(self._server.sockets)).getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.close()
+        await self._server.wait_closed()
 
 
 async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from woa_protocol import SigningKey
 from woa_registry import RegistrySettings, create_app
 from woa_registry.storage import AgentStore, open_store
 
-from ._support import BASE, REGISTRY_KEY, LiveServer
+from ._support import BASE, REGISTRY_KEY, LiveServer, RegistryProcess
 
 
 @pytest.fixture
@@ -87,3 +88,18 @@ def live_server(registry_settings: RegistrySettings) -> Iterator[Callable[..., L
     for server in started:
         if server.thread.is_alive():
             server.stop()
+
+
+@pytest.fixture
+def registry_process(tmp_path: Path) -> Iterator[Callable[..., Awaitable[RegistryProcess]]]:
+    """Start ready registry processes (options of :class:`RegistryProcess`); SIGKILL at the end."""
+    started: list[RegistryProcess] = []
+
+    async def start(**options: Any) -> RegistryProcess:
+        process = RegistryProcess(options.pop("tmp", tmp_path), **options)
+        started.append(process)
+        return await process.ready()
+
+    yield start
+    for process in started:
+        process.stop(signal.SIGKILL)

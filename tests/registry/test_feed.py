@@ -14,10 +14,11 @@ from websockets.exceptions import ConnectionClosed
 
 from woa_agents import FeedEvent, RegistryClient
 from woa_agents.registry_client import FEED_CURSOR_EXPIRED
-from woa_protocol import SigningKey, verify_card
+from woa_protocol import InvalidSignatureError, SigningKey, verify_card
+from woa_protocol.frames import new_subscription_id, verify_frame
 from woa_registry.storage.base import AgentStore
 
-from ._support import LiveServer, make_card
+from ._support import REGISTRY_KEY, FrameRelay, LiveServer, make_card
 
 Start = Callable[..., LiveServer]
 
@@ -151,3 +152,62 @@ async def test_a_since_older_than_the_kept_events_is_closed_4410(
     resumed = client.watch(since=2)  # nothing missed: the newest event arrives
     assert [e.seq for e in await _take(resumed, 1)] == [3]
     await resumed.aclose()
+
+
+@pytest.mark.req("REG-055")
+@pytest.mark.req("MSG-014")
+@pytest.mark.req("MSG-015")
+async def test_every_feed_frame_is_signed_for_its_subscription(live_server: Start) -> None:
+    server = live_server()
+    key = SigningKey.generate()
+    async with RegistryClient(server.url, key) as client:
+        await client.register(make_card(key))
+        await client.deregister()
+    subscription = new_subscription_id()
+    url = server.url.replace("http", "ws", 1) + f"/v1/feed?since=0&subscription={subscription}"
+    async with connect(url) as ws:
+        raws = [await asyncio.wait_for(ws.recv(), 10) for _ in range(2)]
+    frames = [
+        verify_frame(raw, signer=REGISTRY_KEY.did, subscription=subscription, index=i)
+        for i, raw in enumerate(raws)
+    ]
+    assert [(f["kind"], f["did"], f["frame"]) for f in frames] == [
+        ("registered", key.did, 0),
+        ("deregistered", key.did, 1),
+    ]
+
+
+@pytest.mark.req("REG-055")
+async def test_a_malformed_subscription_closes_the_feed(live_server: Start) -> None:
+    server = live_server()
+    url = server.url.replace("http", "ws", 1) + "/v1/feed?subscription=short"
+    async with connect(url) as ws:
+        with pytest.raises(ConnectionClosed) as info:
+            await asyncio.wait_for(ws.recv(), 10)
+    assert info.value.rcvd is not None
+    assert info.value.rcvd.code == 1008
+
+
+@pytest.mark.req("REG-055")
+@pytest.mark.req("MSG-015")
+async def test_the_client_refuses_a_tampered_feed_frame(live_server: Start) -> None:
+    server = live_server()
+    key = SigningKey.generate()
+    async with RegistryClient(server.url, key) as client:
+        await client.register(make_card(key))
+
+    def forge(raw: str) -> str:
+        return raw.replace('"kind":"registered"', '"kind":"deregistered"')
+
+    for alter, forged in ((lambda raw: raw, False), (forge, True)):
+        async with (
+            FrameRelay(server.url, alter) as relay,
+            RegistryClient(relay.url, None, registry_did=REGISTRY_KEY.did) as reader,
+        ):
+            feed = reader.watch(since=0, reconnect=False)
+            if forged:
+                with pytest.raises(InvalidSignatureError, match="does not verify"):
+                    await _take(feed, 1)
+            else:  # relayed as sent: accepted
+                assert (await _take(feed, 1))[0].kind == "registered"
+            await feed.aclose()

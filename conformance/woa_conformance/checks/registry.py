@@ -12,7 +12,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from woa_protocol import SigningKey, did_url, resolve_did, sign_card
+from woa_protocol import (
+    FrameVerifier,
+    InvalidSignatureError,
+    SigningKey,
+    did_url,
+    resolve_did,
+    sign_card,
+)
 
 from ..core import check, not_applicable, require
 from ..manifest import problem_statuses
@@ -90,7 +97,7 @@ async def check_responses_bound(target: Target) -> None:
     require(problem is None, "MSG-005", f"bound answer does not verify: {problem}")
 
 
-@check("registry", "REG-004")
+@check("registry", "REG-004", "REG-005")
 async def check_openapi(target: Target) -> None:
     """/openapi.json is an OpenAPI 3 document describing the registry's endpoints."""
     reply = await target.send("GET", "/openapi.json")
@@ -109,6 +116,20 @@ async def check_openapi(target: Target) -> None:
         "/v1/agents/{did}/heartbeat",
     ):
         require(path in paths, "REG-004", f"OpenAPI document does not describe {path}")
+    docs = paths.get("/v1/state/{ns}/docs/{key}") or {}
+    for method, required in (("put", False), ("patch", True), ("delete", True)):
+        headers = {
+            p.get("name", "").lower(): p
+            for p in (docs.get(method) or {}).get("parameters", [])
+            if p.get("in") == "header"
+        }
+        declared = headers.get("if-match")
+        require(
+            declared is not None and bool(declared.get("required")) == required,
+            "REG-005",
+            f"{method.upper()} of a state document does not declare If-Match"
+            + (" as required" if required else ""),
+        )
 
 
 @check("registry", "REG-080")
@@ -332,7 +353,7 @@ async def check_body_limit(target: Target) -> None:
     expect_problem(reply, "payload-too-large", 413, "REG-072", f"a {len(body)}-byte body")
 
 
-@check("registry", "REG-070", "ERR-001", "ERR-002")
+@check("registry", "REG-070", "ERR-001", "ERR-002", "REG-006")
 async def check_problem_details(target: Target) -> None:
     """Errors are problem+json with type, title, status, detail; statuses as in the table."""
     statuses = problem_statuses()
@@ -345,6 +366,13 @@ async def check_problem_details(target: Target) -> None:
     ]
     expect_problem(replies[0], "not-found", 404, "REG-070", "an unknown path")
     expect_problem(replies[1], "method-not-allowed", 405, "REG-070", "POST /healthz")
+    wrong = await target.send("POST", f"/v1/agents/{key.did}")
+    allowed = {m.strip().upper() for m in wrong.headers.get("allow", "").split(",")}
+    require(
+        wrong.status == 405 and {"GET", "PUT", "DELETE"} <= allowed,
+        "REG-006",
+        f"POST /v1/agents/{{did}} answered {wrong.status} with Allow {sorted(allowed)}",
+    )
     for reply in replies:
         problem = reply.json()
         require(
@@ -592,6 +620,37 @@ async def check_change_feed(target: Target) -> None:
         )
     except TimeoutError:
         require(False, "REG-053", "a bad since did not close the connection")
+
+
+@check("registry", "REG-055", "MSG-014", "MSG-015")
+async def check_feed_frames_signed(target: Target) -> None:
+    """Every feed frame is signed by the registry for this subscription, in order."""
+    frames = FrameVerifier(str((await target.registry_description()).get("did")))
+    key = target.new_key()
+    async with target.websocket(f"/v1/feed?subscription={frames.subscription}") as ws:
+        reply = await register(target, key)
+        require(reply.status == 201, "REG-010", f"registration: {reply.describe()}")
+        await target.send("DELETE", f"/v1/agents/{key.did}", key=key)
+        deadline = time.monotonic() + target.options.timeout
+        while True:
+            try:
+                raw = await ws.receive_text(timeout=max(0.05, deadline - time.monotonic()))
+            except TimeoutError:
+                require(False, "REG-055", "the feed did not deliver the probe's events in time")
+            try:
+                event = frames.verify(raw)
+            except InvalidSignatureError as exc:
+                require(False, "MSG-014", f"feed frame {frames.received}: {exc.detail}")
+            if event.get("did") == key.did and event.get("kind") == "deregistered":
+                break
+    try:
+        async with target.websocket("/v1/feed?subscription=short") as ws:
+            frame = await ws.receive_json()
+            require(False, "MSG-015", f"a malformed subscription got a frame: {frame!r}")
+    except WsClosed as closed:
+        require(closed.code == 1008, "REG-055", f"a malformed subscription closed {closed.code}")
+    except TimeoutError:
+        require(False, "REG-055", "a malformed subscription did not close the feed")
 
 
 @check("registry", "REG-031")

@@ -13,7 +13,9 @@ import json
 from typing import Any
 
 from woa_protocol import (
+    FrameVerifier,
     HttpRequest,
+    InvalidSignatureError,
     MessageVerifier,
     ReplayGuard,
     SigningKey,
@@ -563,6 +565,25 @@ async def check_history(target: Target) -> None:
     expect_problem(
         missing, "state-document-not-found", 404, "STATE-031", "history of a key never written"
     )
+
+
+@check("registry", "STATE-044")
+async def check_watch_frames_signed(target: Target) -> None:
+    """Every watch frame, hello included, is signed by the registry for the subscription."""
+    frames = FrameVerifier(str((await target.registry_description()).get("did")))
+    owner = target.new_key()
+    ns = await _namespace(target, owner)
+    path = f"/v1/state/{ns}/watch?subscription={frames.subscription}"
+    async with target.websocket(path, key=owner) as ws:
+        raws = [await ws.receive_text()]
+        await _put(target, owner, ns, "signed", {"a": 1}, if_none_match="*")
+        raws.append(await ws.receive_text())
+    for raw in raws:
+        try:
+            frame = frames.verify(raw)
+        except InvalidSignatureError as exc:
+            require(False, "STATE-044", f"watch frame {frames.received}: {exc.detail}")
+    require(frame.get("type") == "change", "STATE-044", f"second frame {frame}")
 
 
 @check("registry", "STATE-040", "STATE-041")

@@ -11,11 +11,13 @@ worker thread (a store's connection thread, or :func:`asyncio.to_thread`).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -24,6 +26,7 @@ from ..storage.base import StoreInputError
 from .migrations import Migration, pending, sqlite_version_table
 
 __all__ = [
+    "ThreadConnection",
     "check_options",
     "connect",
     "connection_pragmas",
@@ -56,18 +59,31 @@ def check_options(
     return Path(text), int(busy_timeout * 1000)
 
 
-def connection_pragmas(busy_ms: int, *, query_only: bool = False) -> tuple[str, ...]:
-    """Return the ``PRAGMA`` statements every store connection runs once after connecting."""
+def connection_pragmas(
+    busy_ms: int, *, query_only: bool = False, synchronous: str = "FULL"
+) -> tuple[str, ...]:
+    """Return the ``PRAGMA`` statements every store connection runs once after connecting.
+
+    ``synchronous`` is ``FULL`` for every store but the replay store, whose claims need to
+    survive a process restart, not a power loss (``NORMAL`` in WAL mode: no fsync per commit).
+    """
+    if synchronous not in ("FULL", "NORMAL"):
+        raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
     pragmas = (
         f"PRAGMA busy_timeout = {int(busy_ms)}",
         "PRAGMA foreign_keys = ON",
-        "PRAGMA synchronous = FULL",
+        f"PRAGMA synchronous = {synchronous}",
     )
     return (*pragmas, "PRAGMA query_only = ON") if query_only else pragmas
 
 
 def connect(
-    path: Path, busy_ms: int, *, query_only: bool = False, any_thread: bool = False
+    path: Path,
+    busy_ms: int,
+    *,
+    query_only: bool = False,
+    any_thread: bool = False,
+    synchronous: str = "FULL",
 ) -> sqlite3.Connection:
     """Open ``path`` in autocommit mode (transactions are explicit) with the store pragmas.
 
@@ -76,7 +92,7 @@ def connect(
     """
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=not any_thread)
     try:
-        for pragma in connection_pragmas(busy_ms, query_only=query_only):
+        for pragma in connection_pragmas(busy_ms, query_only=query_only, synchronous=synchronous):
             db.execute(pragma)
     except BaseException:
         db.close()
@@ -153,3 +169,62 @@ def prepare_file(path: Path, busy_ms: int, table: str, migrations: Sequence[Migr
     """Open ``path`` (created if missing) on a connection of its own and :func:`prepare` it."""
     with contextlib.closing(connect(path, busy_ms)) as db:
         prepare(db, path, busy_ms, table, migrations)
+
+
+class ThreadConnection:
+    """One sqlite3 connection living in its own thread; work runs there in one call.
+
+    This is how the stores reach SQLite from the event loop. Why not aiosqlite: every
+    statement through aiosqlite is a separate hop to its thread and back to the event loop,
+    and a write transaction has about ten statements. Under load each hop waits behind
+    other requests' CPU work while the database's write lock is held, which stretches the
+    serialised section several times over. Running a whole transaction as one function in
+    the connection's thread keeps that section as short as SQLite itself makes it.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        busy_ms: int,
+        *,
+        query_only: bool = False,
+        synchronous: str = "FULL",
+        what: str = "store",
+    ) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="woa-sqlite")
+        self._path = path
+        self._busy_ms = busy_ms
+        self._query_only = query_only
+        self._synchronous = synchronous
+        self._what = what
+        self._db: sqlite3.Connection | None = None
+
+    def _open(self) -> None:
+        self._db = connect(
+            self._path, self._busy_ms, query_only=self._query_only, synchronous=self._synchronous
+        )
+
+    def _call(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        if self._db is None:
+            raise RuntimeError(f"the {self._what} is not open: call open() first")
+        return work(self._db)
+
+    async def open(self) -> None:
+        """Connect in the connection's thread."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._open)
+
+    async def run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``work`` in the connection's thread, to the end even if the caller is cancelled."""
+        future = asyncio.get_running_loop().run_in_executor(self._executor, self._call, work)
+        return await asyncio.shield(future)
+
+    async def close(self) -> None:
+        """Close the connection and stop its thread."""
+
+        def close() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, close)
+        self._executor.shutdown(wait=True)

@@ -60,7 +60,7 @@ async def _signed(
     """Read the body, verify the request signature, require ``did`` as signer."""
     _check_did(did)
     body = await read_body(request, ctx.settings.max_body_bytes)
-    verified = ctx.authenticator.verify(request.scope, body)
+    verified = await ctx.authenticator.verify(request.scope, body)
     ctx.authorize(verified, did)
     return body, verified
 

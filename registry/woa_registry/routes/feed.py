@@ -7,9 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
+from woa_protocol import FrameSigner
+
 from ..context import context_of
 from ..models import FeedEvent
-from ..streaming import CloseStream, parse_since, serve_stream
+from ..streaming import CloseStream, parse_since, serve_stream, subscription_of
 
 __all__ = ["FEED_BATCH", "router"]
 
@@ -29,8 +31,9 @@ registry with search, then reconnect without ``since``."""
 async def feed(websocket: WebSocket) -> None:
     """Send every event after ``since`` (default: the current last event), then stream new ones.
 
-    Each text frame is one :class:`FeedEvent` as JSON. The server never sends an event twice
-    on one connection and never skips one: sequence numbers arrive strictly increasing.
+    Each text frame is one :class:`FeedEvent` as JSON, signed by the registry for the
+    connection's ``subscription`` (REG-055). The server never sends an event twice on one
+    connection and never skips one: sequence numbers arrive strictly increasing.
     """
     ctx = context_of(websocket)
     await websocket.accept()
@@ -38,6 +41,11 @@ async def feed(websocket: WebSocket) -> None:
         since = parse_since(websocket.query_params.get("since"))
     except ValueError:
         await websocket.close(code=POLICY_VIOLATION, reason="since must be a non-negative integer")
+        return
+    try:
+        signer = FrameSigner(ctx.key, subscription_of(websocket))
+    except ValueError as exc:
+        await websocket.close(code=POLICY_VIOLATION, reason=str(exc))
         return
     if since is None:
         since = await ctx.store.last_seq()
@@ -54,9 +62,8 @@ async def feed(websocket: WebSocket) -> None:
                     f"feed-cursor-expired: events {position + 1}..{event.seq - 1} are no"
                     " longer kept; search the registry, then reconnect without since",
                 )
-            await websocket.send_text(
-                FeedEvent.of(event).model_dump_json(by_alias=True, exclude_none=True)
-            )
+            frame = FeedEvent.of(event).model_dump(mode="json", by_alias=True, exclude_none=True)
+            await websocket.send_text(signer.sign(frame))
             position = event.seq
         return bool(events)
 

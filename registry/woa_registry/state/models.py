@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic.alias_generators import to_camel
 
 from ..problems import InvalidRequestError
@@ -271,7 +271,7 @@ class NamespaceRequest(_Wire):
 
     writers: list[Did] = Field(default_factory=list, max_length=256)
     readers: list[Did] = Field(default_factory=list, max_length=256)
-    public_read: bool = False
+    public_read: StrictBool = False  # 0 and "true" are not booleans (REG-005)
     context_id: str | None = Field(default=None, min_length=1, max_length=256)
 
 

@@ -8,7 +8,6 @@ their version as a strong ETag.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Coroutine
 from typing import Annotated, Any
 
@@ -16,12 +15,12 @@ from fastapi import APIRouter, Path, Query, Request, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from woa_protocol import WoaError
+from woa_protocol import FrameSigner, WoaError
 
 from ..body import parse_json, parse_model, read_body
 from ..problems import InvalidRequestError
 from ..routes.openapi import problem_responses
-from ..streaming import CloseStream, parse_since, serve_stream
+from ..streaming import CloseStream, parse_since, serve_stream, subscription_of
 from .acl import require_read
 from .models import (
     KEY_PATTERN,
@@ -99,6 +98,33 @@ def _body(model: type[BaseModel] | None, media: str = "application/json") -> dic
     return {"requestBody": {"required": True, "content": {media: {"schema": schema}}}}
 
 
+_ETAG_LIST = r'^\s*(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)\s*$'
+
+
+def _preconditions(*, if_match_required: bool, if_none_match: bool) -> dict[str, Any]:
+    """The ``If-Match`` / ``If-None-Match`` header parameters of a write (REG-005)."""
+    parameters: list[dict[str, Any]] = [
+        {
+            "name": "If-Match",
+            "in": "header",
+            "required": if_match_required,
+            "description": '"*" or a list of the document\'s ETags, like "7" (STATE-012)',
+            "schema": {"type": "string", "pattern": _ETAG_LIST, "maxLength": 1024},
+        }
+    ]
+    if if_none_match:
+        parameters.append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "* creates only; a write needs this or If-Match (else 428)",
+                "schema": {"type": "string", "enum": ["*"]},
+            }
+        )
+    return {"parameters": parameters}
+
+
 def _change_response(change: Change, status: int = 200) -> JSONResponse:
     headers = {} if change.value is None else {"etag": f'"{change.version}"'}
     return JSONResponse(change.to_json(), status_code=status, headers=headers)
@@ -127,7 +153,7 @@ async def whoami(request: Request) -> JSONResponse:
     """Verify the request signature and answer with the signer's DID (a signed no-op)."""
     rt = runtime_of(request)
     body = await read_body(request, rt.max_body_bytes)
-    verified, _ = rt.authenticate(request.scope, body)
+    verified, _ = await rt.authenticate(request.scope, body)
     return JSONResponse({"did": verified.did})
 
 
@@ -142,7 +168,7 @@ async def namespaces_for_context(
 ) -> JSONResponse:
     """List the namespaces tied to ``contextId`` that the (optionally signed) caller may read."""
     rt = runtime_of(request)
-    reader = rt.caller(request.scope)
+    reader = await rt.caller(request.scope)
     found = await rt.service.namespaces_for_context(context_id, reader)
     return JSONResponse({"namespaces": [ns.to_json() for ns in found]})
 
@@ -162,7 +188,7 @@ async def put_namespace(ns: NamespacePath, request: Request) -> JSONResponse:
     rt = runtime_of(request)
     check_namespace_name(ns)
     body = await read_body(request, rt.max_body_bytes)
-    verified, _ = rt.authenticate(request.scope, body)
+    verified, _ = await rt.authenticate(request.scope, body)
     payload = parse_model(parse_json(body), NamespaceRequest)
     namespace, created = await rt.service.put_namespace(ns, verified.did, payload)
     return JSONResponse(namespace.to_json(), status_code=201 if created else 200)
@@ -176,7 +202,7 @@ async def put_namespace(ns: NamespacePath, request: Request) -> JSONResponse:
 async def get_namespace(ns: NamespacePath, request: Request) -> JSONResponse:
     """Return the namespace's ACL, contextId and usage."""
     rt = runtime_of(request)
-    namespace = await rt.service.namespace(ns, rt.caller(request.scope))
+    namespace = await rt.service.namespace(ns, await rt.caller(request.scope))
     return JSONResponse(namespace.to_json())
 
 
@@ -198,7 +224,7 @@ async def list_documents(
     purpose = f"state-docs\x00{ns}\x00{prefix}"  # a cursor continues only its own listing
     docs, next_cursor = await rt.service.list_documents(
         ns,
-        rt.caller(request.scope),
+        await rt.caller(request.scope),
         prefix=prefix,
         cursor=rt.cursors.open(purpose, cursor),
         limit=limit,
@@ -220,7 +246,7 @@ async def list_documents(
 async def get_document(ns: NamespacePath, key: KeyPath, request: Request) -> JSONResponse:
     """Return the document with its version (also as ETag), writer and times."""
     rt = runtime_of(request)
-    doc = await rt.service.get(ns, key, rt.caller(request.scope))
+    doc = await rt.service.get(ns, key, await rt.caller(request.scope))
     return JSONResponse(doc.to_json(), headers={"etag": doc.etag})
 
 
@@ -232,7 +258,10 @@ async def get_document(ns: NamespacePath, key: KeyPath, request: Request) -> JSO
         201: {"description": "Created", "content": _JSON_CONTENT},
         **problem_responses(400, 401, 403, 404, 412, 413, 422, 428, 429),
     },
-    openapi_extra=_body(None),
+    openapi_extra={
+        **_body(None),
+        **_preconditions(if_match_required=False, if_none_match=True),
+    },
 )
 async def put_document(
     ns: NamespacePath, key: KeyPath, request: Request, ttl: Ttl = None
@@ -242,7 +271,7 @@ async def put_document(
     check_namespace_name(ns)
     check_key(key)
     body = await read_body(request, rt.max_body_bytes)
-    verified, provenance = rt.authenticate(request.scope, body)
+    verified, provenance = await rt.authenticate(request.scope, body)
     op = _operation(request, OpKind.PUT, key, value=parse_json(body), ttl=ttl)
     (change,) = await rt.service.apply(ns, [op], verified.did, provenance)
     return _change_response(change, 201 if op.create_only else 200)
@@ -255,7 +284,10 @@ async def put_document(
         200: {"content": _JSON_CONTENT},
         **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428, 429),
     },
-    openapi_extra=_body(None, "application/json-patch+json"),
+    openapi_extra={
+        **_body(None, "application/json-patch+json"),
+        **_preconditions(if_match_required=True, if_none_match=False),
+    },
 )
 async def patch_document(
     ns: NamespacePath, key: KeyPath, request: Request, ttl: Ttl = None
@@ -265,7 +297,7 @@ async def patch_document(
     check_namespace_name(ns)
     check_key(key)
     body = await read_body(request, rt.max_body_bytes)
-    verified, provenance = rt.authenticate(request.scope, body)
+    verified, provenance = await rt.authenticate(request.scope, body)
     op = _operation(request, OpKind.PATCH, key, patch=parse_json(body), ttl=ttl)
     (change,) = await rt.service.apply(ns, [op], verified.did, provenance)
     return _change_response(change)
@@ -278,6 +310,7 @@ async def patch_document(
         200: {"content": _JSON_CONTENT},
         **problem_responses(400, 401, 403, 404, 412, 413, 422, 428, 429),
     },
+    openapi_extra=_preconditions(if_match_required=True, if_none_match=False),
 )
 async def delete_document(ns: NamespacePath, key: KeyPath, request: Request) -> JSONResponse:
     """Delete the version named by ``If-Match`` (the key keeps its version count)."""
@@ -285,7 +318,7 @@ async def delete_document(ns: NamespacePath, key: KeyPath, request: Request) -> 
     check_namespace_name(ns)
     check_key(key)
     body = await read_body(request, rt.max_body_bytes)
-    verified, provenance = rt.authenticate(request.scope, body)
+    verified, provenance = await rt.authenticate(request.scope, body)
     op = _operation(request, OpKind.DELETE, key, ttl=None)
     (change,) = await rt.service.apply(ns, [op], verified.did, provenance)
     return _change_response(change)
@@ -305,7 +338,7 @@ async def batch(ns: NamespacePath, request: Request) -> JSONResponse:
     rt = runtime_of(request)
     check_namespace_name(ns)
     body = await read_body(request, rt.max_body_bytes)
-    verified, provenance = rt.authenticate(request.scope, body)
+    verified, provenance = await rt.authenticate(request.scope, body)
     payload = parse_model(parse_json(body), BatchRequest)
     ops = []
     for index, item in enumerate(payload.operations):
@@ -344,7 +377,9 @@ async def history(
 ) -> JSONResponse:
     """Return the key's changes after revision ``after``, each with its signed request."""
     rt = runtime_of(request)
-    entries = await rt.service.history(ns, key, rt.caller(request.scope), after=after, limit=limit)
+    entries = await rt.service.history(
+        ns, key, await rt.caller(request.scope), after=after, limit=limit
+    )
     next_after = entries[-1].rev if len(entries) == limit else None
     return JSONResponse({"entries": [e.to_json() for e in entries], "nextAfter": next_after})
 
@@ -371,6 +406,7 @@ async def watch(websocket: WebSocket, ns: str) -> None:
 
     The first frame is ``{"type": "hello", "since": N}``; each next frame is a change with
     ``"type": "change"``. Without ``since`` the stream starts at the current revision.
+    Every frame is signed by the registry for the connection's ``subscription`` (STATE-044).
     Reconnecting with ``since=<last rev received>`` loses nothing and repeats nothing.
     """
     rt = runtime_of(websocket)
@@ -379,6 +415,7 @@ async def watch(websocket: WebSocket, ns: str) -> None:
         check_namespace_name(ns)
         prefix = check_prefix(websocket.query_params.get("prefix", ""))
         since = parse_since(websocket.query_params.get("since"))
+        signer = FrameSigner(rt.frame_key, subscription_of(websocket))
     except (ValueError, WoaError) as exc:
         await websocket.close(code=CLOSE_BAD_REQUEST, reason=str(exc)[:120])
         return
@@ -390,7 +427,7 @@ async def watch(websocket: WebSocket, ns: str) -> None:
         require_read(namespace.acl, reader, ns)
 
     try:
-        reader = rt.caller(websocket.scope)
+        reader = await rt.caller(websocket.scope)
         await check_access(reader)
     except WoaError as exc:
         refusal = _refusal(exc)
@@ -409,7 +446,7 @@ async def watch(websocket: WebSocket, ns: str) -> None:
         except WoaError as exc:
             raise _refusal(exc) from None
         for change in changes:
-            await websocket.send_text(json.dumps({"type": "change", **change.to_json()}))
+            await websocket.send_text(signer.sign({"type": "change", **change.to_json()}))
             position = change.rev
         if len(changes) == WATCH_BATCH:
             return True
@@ -423,5 +460,5 @@ async def watch(websocket: WebSocket, ns: str) -> None:
         websocket,
         send_batch=send_batch,
         wait_for_more=wait_for_more,
-        first=json.dumps({"type": "hello", "since": position}),
+        first=signer.sign({"type": "hello", "since": position}),
     )

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from fastapi import FastAPI
 from starlette.requests import HTTPConnection
@@ -31,6 +31,9 @@ from .provenance import provenance_of
 from .service import StateService
 from .settings import StateSettings
 from .store import StateStore, open_state_store
+
+if TYPE_CHECKING:
+    from ..db.postgres import PostgresDatabase
 
 __all__ = ["StateRuntime", "install_state", "runtime_of"]
 
@@ -59,8 +62,11 @@ class StateRuntime:
         self.max_body_bytes = max_body_bytes
         self.public_url = public_url
         self.owns_store = owns_store
-        self.cursors = CursorSealer(cursor_key if cursor_key is not None else SigningKey.generate())
+        frame_key = cursor_key if cursor_key is not None else SigningKey.generate()
+        self.cursors = CursorSealer(frame_key)
         """Seals list cursors (REG-044); the registry's key, so replicas share it."""
+        self.frame_key = frame_key
+        """The key that signs watch frames (STATE-044): the registry's."""
         self._sweeper: asyncio.Task[None] | None = None
 
     @classmethod
@@ -72,10 +78,17 @@ class StateRuntime:
         state_settings: StateSettings | None = None,
         store: StateStore | None = None,
         key: SigningKey | None = None,
+        database: PostgresDatabase | None = None,
     ) -> StateRuntime:
-        """Build the runtime on the registry's database URL and request verifier."""
+        """Build the runtime on the registry's database URL and request verifier.
+
+        ``database``: the replica's shared PostgreSQL connections (None for SQLite);
+        ``key``: the registry's key, which signs watch frames.
+        """
         return cls(
-            store if store is not None else open_state_store(settings.database_url),
+            store
+            if store is not None
+            else open_state_store(settings.database_url, database=database),
             authenticator,
             settings=state_settings,
             max_body_bytes=settings.max_body_bytes,
@@ -109,25 +122,25 @@ class StateRuntime:
             except Exception:  # keep sweeping; the error is logged
                 log.exception("state TTL sweep failed")
 
-    def authenticate(self, scope: Scope, body: bytes) -> tuple[VerifiedMessage, Provenance]:
+    async def authenticate(self, scope: Scope, body: bytes) -> tuple[VerifiedMessage, Provenance]:
         """Verify a signed write (consuming its nonce), rate-limit its DID, keep provenance."""
         request = request_from_scope(scope, body, self.public_url)
         if "signature" not in request.headers and "signature-input" not in request.headers:
             raise MissingSignatureError(
                 "state writes must be signed (RFC 9421) by a DID the namespace allows"
             )
-        verified = self.authenticator.verifier.verify_request(request)
+        verified = await self.authenticator.verify_request(request)
         retry = self.limiter.acquire(verified.did)
         if retry is not None:
             raise RateLimitedError(f"too many state writes from {verified.did}", retry_after=retry)
         return verified, provenance_of(request, verified, datetime.now(UTC))
 
-    def caller(self, scope: Scope, body: bytes = b"") -> str | None:
+    async def caller(self, scope: Scope, body: bytes = b"") -> str | None:
         """The verified DID of a read that carries a signature; None for an unsigned read."""
         request = request_from_scope(scope, body, self.public_url)
         if "signature" not in request.headers and "signature-input" not in request.headers:
             return None
-        return self.authenticator.verifier.verify_request(request).did
+        return (await self.authenticator.verify_request(request)).did
 
 
 def runtime_of(connection: HTTPConnection) -> StateRuntime:

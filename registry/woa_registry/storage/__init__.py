@@ -13,7 +13,10 @@ The store it returns is not open yet: ``await store.open()`` connects and migrat
 
 from __future__ import annotations
 
+import typing
+
 from ..db.urls import split_schema as _split_schema
+from ..db.urls import sqlite_path as _sqlite_path
 from .base import (
     MAX_EVENTS_LIMIT,
     MAX_SEARCH_LIMIT,
@@ -28,6 +31,9 @@ from .base import (
 )
 from .migrations import SchemaTooNewError
 from .sqlite import SqliteAgentStore
+
+if typing.TYPE_CHECKING:
+    from ..db.postgres import PostgresDatabase
 
 __all__ = [
     "MAX_EVENTS_LIMIT",
@@ -48,24 +54,7 @@ __all__ = [
 POSTGRES_EXTRA_HINT = "pip install 'web-of-agents[postgres]'"
 
 
-def _sqlite_path(url: str) -> str:
-    rest = url[len("sqlite://") :]
-    if not rest.startswith("/"):
-        raise StoreInputError(
-            f"SQLite URL {url!r} must look like sqlite:///relative.db or sqlite:////abs/path.db"
-        )
-    path = rest[1:]
-    if "?" in path or "#" in path:
-        raise StoreInputError(f"SQLite URL {url!r} must not carry query parameters")
-    if not path or path == ":memory:":
-        raise StoreInputError(
-            f"SQLite URL {url!r} names no file: the registry needs a durable database file "
-            "(in-memory SQLite is not allowed), e.g. sqlite:///registry.db"
-        )
-    return path
-
-
-def open_store(url: str) -> AgentStore:
+def open_store(url: str, *, database: PostgresDatabase | None = None) -> AgentStore:
     """Return the (not yet opened) store for ``url``; raise StoreInputError if unusable."""
     if not isinstance(url, str):
         raise StoreInputError("storage URL must be a string")
@@ -81,7 +70,7 @@ def open_store(url: str) -> AgentStore:
                 f"{POSTGRES_EXTRA_HINT}"
             ) from exc
         dsn, schema = _split_schema(url)
-        return PostgresAgentStore(dsn) if schema is None else PostgresAgentStore(dsn, schema=schema)
+        return PostgresAgentStore(dsn, schema=schema or "woa_registry", database=database)
     raise StoreInputError(
         f"unsupported storage URL scheme {scheme or url!r}: use sqlite:///path.db or "
         "postgresql://user@host/db"

@@ -6,13 +6,9 @@ Every check here runs before a backend opens a transaction, so bad input raises
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import contextlib
 import json
-import math
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +29,6 @@ from .base import (
 
 __all__ = [
     "MAX_DID_LENGTH",
-    "ChangeSignal",
     "CheckedQuery",
     "EncodedRecord",
     "check_aware",
@@ -48,7 +43,6 @@ __all__ = [
     "page_of",
     "schema_skills",
     "skill_matches",
-    "wait_for_seq",
 ]
 
 MAX_DID_LENGTH = 2048
@@ -330,47 +324,6 @@ def check_events_args(seq: int, limit: int) -> None:
         raise StoreInputError("seq must not be negative")
     if not 1 <= limit <= MAX_EVENTS_LIMIT:
         raise StoreInputError(f"limit must be between 1 and {MAX_EVENTS_LIMIT}")
-
-
-class ChangeSignal:
-    """Wakes every waiter once per change: each change replaces the event waiters hold."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def current(self) -> asyncio.Event:
-        """Return the event the next change will set."""
-        return self._event
-
-    def fire(self) -> None:
-        """Wake everyone waiting on the current event."""
-        event, self._event = self._event, asyncio.Event()
-        event.set()
-
-
-async def wait_for_seq(
-    last_seq: Callable[[], Awaitable[int]],
-    signal: ChangeSignal,
-    after_seq: int,
-    timeout: float,
-    poll_interval: float,
-) -> bool:
-    """Return True once ``last_seq() > after_seq``; re-check on each signal or poll tick."""
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise StoreInputError("timeout must be a number of seconds")
-    if math.isnan(timeout) or timeout < 0:
-        raise StoreInputError("timeout must not be negative")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        woken = signal.current()  # taken before the check, so no wake-up is lost
-        if await last_seq() > after_seq:
-            return True
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            return False
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(woken.wait(), timeout=min(remaining, poll_interval))
 
 
 def page_of(checked: CheckedQuery, records: list[AgentRecord], limit: int) -> SearchPage:

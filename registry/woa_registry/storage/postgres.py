@@ -30,9 +30,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ..db import postgres as db_postgres
+from ..db.signals import ChangeSignal, wait_for_seq
 from ._search_sql import Dialect, page_sql
 from ._shared import (
-    ChangeSignal,
     CheckedQuery,
     EncodedRecord,
     check_aware,
@@ -45,7 +45,6 @@ from ._shared import (
     page_of,
     prune_events_sql,
     schema_skills,
-    wait_for_seq,
 )
 from .base import (
     AgentRecord,
@@ -137,6 +136,7 @@ class PostgresAgentStore(AgentStore):
         min_pool_size: int = 1,
         max_pool_size: int = 10,
         poll_interval: float = 1.0,
+        database: db_postgres.PostgresDatabase | None = None,
     ) -> None:
         self._schema = db_postgres.check_options(
             schema, min_pool_size, max_pool_size, poll_interval
@@ -152,6 +152,7 @@ class PostgresAgentStore(AgentStore):
             pool_sizes=(min_pool_size, max_pool_size),
             wake=self._signal.fire,
             what="store",
+            database=database,
         )
 
     @property

@@ -44,9 +44,9 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from ..db import sqlite as db_sqlite
+from ..db.signals import ChangeSignal, wait_for_seq
 from ._search_sql import Dialect, page_sql
 from ._shared import (
-    ChangeSignal,
     CheckedQuery,
     EncodedRecord,
     check_aware,
@@ -59,7 +59,6 @@ from ._shared import (
     page_of,
     prune_events_sql,
     schema_skills,
-    wait_for_seq,
 )
 from ._sqlite_terms import TermPlan, TermTokenizer, count_postings, terms_json, word_terms
 from .base import (

@@ -10,25 +10,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
-import subprocess
-import sys
-import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from woa_agents import StateClient, StateClientError, TransportError
 from woa_protocol import SigningKey
 from woa_registry.state import verify_history
 
-from .._support import REGISTRY_KEY, LiveServer
+from .._support import REGISTRY_KEY, LiveServer, RegistryProcess
 from ._support import NS
 
 WRITERS = 8
@@ -97,103 +92,14 @@ async def test_concurrent_cas_writers_lose_no_update(
 
 # -- SIGKILL -----------------------------------------------------------------------------
 
-CLI = [sys.executable, "-c", "from woa_cli.main import app; app()"]
-
-
-class ServeProcess:
-    """``woa registry serve`` on a free port, on a given database."""
-
-    def __init__(self, tmp: Path, database_url: str) -> None:
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("WOA_REGISTRY_", "WOA_STATE_"))
-        }
-        env.update(
-            WOA_REGISTRY_RATE_PER_ADDRESS="0",
-            WOA_REGISTRY_SWEEP_INTERVAL_SECONDS="3600",
-            WOA_STATE_RATE_PER_DID="0",
-        )
-        self.proc = subprocess.Popen(
-            [
-                *CLI,
-                "registry",
-                "serve",
-                "--port",
-                "0",
-                "--no-mdns",
-                "--log-level",
-                "warning",
-                "--database-url",
-                database_url,
-                "--key-file",
-                str(tmp / "key.pem"),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        found: list[str] = []
-
-        def read() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                if "listening on" in line:
-                    found.append(line.rsplit(" ", 1)[-1].strip())
-                    return
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(timeout=60)
-        if not found:
-            self.proc.kill()
-            _, err = self.proc.communicate(timeout=10)
-            raise AssertionError(f"registry did not start: {err[-2000:]}")
-        self.url = found[0]
-
-    async def ready(self) -> None:
-        async with httpx.AsyncClient() as http:
-            for _ in range(400):
-                try:
-                    if (
-                        await http.get(self.url + "/.well-known/woa-registry.json")
-                    ).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError("registry never answered")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=30)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream:
-                stream.close()
-
-
-@pytest.fixture
-def processes() -> Iterator[list[ServeProcess]]:
-    started: list[ServeProcess] = []
-    yield started
-    for process in started:
-        process.stop(signal.SIGKILL)
-
-
-async def _serve(tmp: Path, url: str, started: list[ServeProcess]) -> ServeProcess:
-    process = ServeProcess(tmp, url)
-    started.append(process)
-    await process.ready()
-    return process
-
 
 @pytest.mark.req("STATE-024")
 @pytest.mark.req("STATE-032")
 async def test_sigkill_during_writes_keeps_every_acknowledged_write(
-    tmp_path: Path, processes: list[ServeProcess], owner: SigningKey
+    tmp_path: Path, registry_process: Callable[..., Awaitable[RegistryProcess]], owner: SigningKey
 ) -> None:
     url = f"sqlite:///{tmp_path}/registry.db"
-    server = await _serve(tmp_path, url, processes)
+    server = await registry_process(database_url=url)
     keys = [f"k{i}" for i in range(4)]
     acked: dict[str, int] = {k: 0 for k in keys}
     async with StateClient(server.url, owner) as admin:
@@ -224,7 +130,7 @@ async def test_sigkill_during_writes_keeps_every_acknowledged_write(
     assert server.proc.returncode == -signal.SIGKILL
     await asyncio.wait_for(asyncio.gather(*tasks), 30)
 
-    restarted = await _serve(tmp_path, url, processes)
+    restarted = await registry_process(database_url=url)
     async with StateClient(restarted.url, owner) as admin:
         for key in keys:
             doc = await admin.get(NS, key)

@@ -8,11 +8,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from woa_agents import StateClient, StateClientError, WatchEvent
-from woa_protocol import SigningKey
+from woa_protocol import InvalidSignatureError, SigningKey
+from woa_protocol.frames import new_subscription_id, verify_frame
 
-from .._support import REGISTRY_KEY, LiveServer
+from .._support import REGISTRY_KEY, FrameRelay, LiveServer
 from ._support import NS
 
 
@@ -274,3 +277,69 @@ async def test_watchers_on_every_replica_see_every_change(
             await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         finally:
             await conn.close()
+
+
+@pytest.mark.req("STATE-044")
+@pytest.mark.req("MSG-014")
+async def test_every_watch_frame_is_signed_for_its_subscription(
+    server: LiveServer, clients: Callable[[SigningKey | None], StateClient], owner: SigningKey
+) -> None:
+    admin = clients(owner)
+    await admin.put_namespace(NS, public_read=True)
+    await admin.put(NS, "a", 1, create=True)
+    subscription = new_subscription_id()
+    url = server.url.replace("http", "ws", 1)
+    url += f"/v1/state/{NS}/watch?since=0&subscription={subscription}"
+    async with connect(url) as ws:
+        raws = [await asyncio.wait_for(ws.recv(), 10) for _ in range(2)]
+    hello, change = (
+        verify_frame(raw, signer=REGISTRY_KEY.did, subscription=subscription, index=i)
+        for i, raw in enumerate(raws)
+    )
+    assert (hello["type"], hello["frame"]) == ("hello", 0)
+    assert (change["type"], change["key"], change["value"], change["frame"]) == (
+        "change",
+        "a",
+        1,
+        1,
+    )
+
+
+@pytest.mark.req("STATE-044")
+async def test_a_malformed_subscription_closes_the_watch_with_4400(
+    server: LiveServer, clients: Callable[[SigningKey | None], StateClient], owner: SigningKey
+) -> None:
+    await clients(owner).put_namespace(NS, public_read=True)
+    url = server.url.replace("http", "ws", 1) + f"/v1/state/{NS}/watch?subscription=bad!"
+    async with connect(url) as ws:
+        with pytest.raises(ConnectionClosed) as info:
+            await asyncio.wait_for(ws.recv(), 10)
+    assert info.value.rcvd is not None
+    assert info.value.rcvd.code == 4400
+
+
+@pytest.mark.req("STATE-044")
+@pytest.mark.req("MSG-015")
+async def test_the_state_client_refuses_a_tampered_watch_frame(
+    server: LiveServer, clients: Callable[[SigningKey | None], StateClient], owner: SigningKey
+) -> None:
+    admin = clients(owner)
+    await admin.put_namespace(NS, public_read=True)
+    await admin.put(NS, "balance", 10, create=True)
+
+    def forge(raw: str) -> str:
+        return raw.replace('"value":10', '"value":1000')
+
+    for alter, forged in ((lambda raw: raw, False), (forge, True)):
+        async with (
+            FrameRelay(server.url, alter) as relay,
+            StateClient(relay.url, None, registry_did=REGISTRY_KEY.did) as reader,
+        ):
+            watch = reader.watch(NS, since=0, reconnect=False)
+            if forged:
+                with pytest.raises(InvalidSignatureError, match="does not verify"):
+                    await asyncio.wait_for(anext(watch), 10)
+            else:  # relayed as sent: accepted
+                event = await asyncio.wait_for(anext(watch), 10)
+                assert (event.key, event.value) == ("balance", 10)
+            await watch.aclose()

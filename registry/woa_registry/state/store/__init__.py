@@ -10,10 +10,15 @@
 
 from __future__ import annotations
 
+import typing
+
 from ...db.urls import split_schema as _split_schema
 from ...storage.base import StoreInputError
 from .base import MAX_PAGE, Decide, DecideNamespace, Mutation, StateStore, StoreUsage, usage_after
 from .sqlite import SqliteStateStore
+
+if typing.TYPE_CHECKING:
+    from ...db.postgres import PostgresDatabase
 
 __all__ = [
     "MAX_PAGE",
@@ -29,7 +34,7 @@ __all__ = [
 ]
 
 
-def open_state_store(url: str) -> StateStore:
+def open_state_store(url: str, *, database: PostgresDatabase | None = None) -> StateStore:
     """Return the (not yet opened) state store for the registry's ``database_url``."""
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "sqlite":
@@ -48,7 +53,7 @@ def open_state_store(url: str) -> StateStore:
                 "shared state on PostgreSQL needs asyncpg: pip install 'web-of-agents[postgres]'"
             ) from exc
         dsn, schema = _split_schema(url)
-        return PostgresStateStore(dsn) if schema is None else PostgresStateStore(dsn, schema=schema)
+        return PostgresStateStore(dsn, schema=schema or "woa_registry", database=database)
     raise StoreInputError(
         f"unsupported storage URL scheme {scheme or url!r}: use sqlite:///path.db or "
         "postgresql://user@host/db"

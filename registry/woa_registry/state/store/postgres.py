@@ -33,7 +33,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ...db import postgres as db_postgres
-from ...storage._shared import ChangeSignal, wait_for_seq
+from ...db.signals import ChangeSignal, wait_for_seq
 from ..models import Acl, Change, ChangeKind, Namespace, Provenance, StoredDocument
 from ._group import Batch, GroupCommitter, Outcome, Pending, columns, decide_group
 from ._rows import decode_dids, decode_headers, decode_value, encode_dids
@@ -156,6 +156,7 @@ class PostgresStateStore(StateStore):
         min_pool_size: int = 1,
         max_pool_size: int = 10,
         poll_interval: float = 1.0,
+        database: db_postgres.PostgresDatabase | None = None,
     ) -> None:
         self._schema = db_postgres.check_options(
             schema, min_pool_size, max_pool_size, poll_interval
@@ -171,6 +172,7 @@ class PostgresStateStore(StateStore):
             pool_sizes=(min_pool_size, max_pool_size),
             wake=self._signal.fire,
             what="state store",
+            database=database,
         )
         self._committer = GroupCommitter(self._commit_group)
 

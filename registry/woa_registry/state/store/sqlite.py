@@ -10,18 +10,16 @@ order and each key's read-check-write is linearizable), reads on a second connec
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import sqlite3
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ...db import sqlite as db_sqlite
+from ...db.signals import ChangeSignal, wait_for_seq
 from ...db.sqlite import transaction as _transaction
-from ...storage._shared import ChangeSignal, wait_for_seq
 from ..models import Acl, Change, ChangeKind, Namespace, Provenance, StoredDocument
 from ._group import Batch, GroupCommitter, Outcome, Pending, decide_group
 from ._rows import decode_dids, decode_headers, decode_value, encode_dids
@@ -123,50 +121,6 @@ def _change(row: Sequence[Any], with_request: bool = False) -> Change:
     )
 
 
-class _Connection:
-    """One sqlite3 connection living in its own thread; work runs there in one call.
-
-    Why not aiosqlite here (the registry's store uses it): every statement through aiosqlite
-    is a separate hop to its thread and back to the event loop, and a write transaction has
-    about ten statements. Under load each hop waits behind other requests' CPU work while
-    the database's write lock is held, which stretches the serialised section several
-    times over. Running a whole transaction as one function in the connection's thread
-    keeps that section as short as SQLite itself makes it.
-    """
-
-    def __init__(self, path: Path, busy_ms: int, *, query_only: bool) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="woa-state-db")
-        self._path = path
-        self._busy_ms = busy_ms
-        self._query_only = query_only
-        self._db: sqlite3.Connection | None = None
-
-    def _open(self) -> None:
-        self._db = db_sqlite.connect(self._path, self._busy_ms, query_only=self._query_only)
-
-    def _call(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
-        if self._db is None:
-            raise RuntimeError("the state store is not open: call open() first")
-        return work(self._db)
-
-    async def open(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._open)
-
-    async def run(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
-        """Run ``work`` in the connection's thread, to the end even if the caller is cancelled."""
-        future = asyncio.get_running_loop().run_in_executor(self._executor, self._call, work)
-        return await asyncio.shield(future)
-
-    async def close(self) -> None:
-        def close() -> None:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, close)
-        self._executor.shutdown(wait=True)
-
-
 def _load_namespace(db: sqlite3.Connection, name: str) -> Namespace | None:
     row = db.execute(
         f"SELECT {_NS_COLUMNS} FROM state_namespaces WHERE name = ?", (name,)
@@ -243,8 +197,8 @@ class SqliteStateStore(StateStore):
             path, busy_timeout, poll_interval, needed_by="shared state"
         )
         self._poll_interval = poll_interval
-        self._writer: _Connection | None = None
-        self._reader: _Connection | None = None
+        self._writer: db_sqlite.ThreadConnection | None = None
+        self._reader: db_sqlite.ThreadConnection | None = None
         self._signal = ChangeSignal()
         self._committer = GroupCommitter(self._commit_group)
 
@@ -258,7 +212,7 @@ class SqliteStateStore(StateStore):
         if self._writer is not None:
             return
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        writer = _Connection(self._path, self._busy_ms, query_only=False)
+        writer = db_sqlite.ThreadConnection(self._path, self._busy_ms, what="state store")
         try:
             await writer.open()
             await writer.run(
@@ -266,7 +220,9 @@ class SqliteStateStore(StateStore):
                     db, self._path, self._busy_ms, STATE_VERSION_TABLE, SQLITE_STATE_MIGRATIONS
                 )
             )
-            reader = _Connection(self._path, self._busy_ms, query_only=True)
+            reader = db_sqlite.ThreadConnection(
+                self._path, self._busy_ms, query_only=True, what="state store"
+            )
             await reader.open()
         except BaseException:
             await writer.close()
@@ -282,7 +238,7 @@ class SqliteStateStore(StateStore):
             if conn is not None:
                 await conn.close()
 
-    def _require(self, conn: _Connection | None) -> _Connection:
+    def _require(self, conn: db_sqlite.ThreadConnection | None) -> db_sqlite.ThreadConnection:
         if conn is None:
             raise RuntimeError("the state store is not open: call open() first")
         return conn
