@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -70,11 +71,13 @@ def trim_to_words(text: str, max_words: int) -> str:
 
 @dataclass
 class StreamStats:
-    """What the last completion did: pieces produced and whether it was stopped early."""
+    """What the last completion did: pieces produced, whether it was stopped early, how long."""
 
     pieces: int = 0
     stopped: bool = False
     finished: bool = False
+    seconds: float = 0.0
+    """Time the backend spent on it, in its worker thread (model time, for benchmarks)."""
 
 
 class Writer:
@@ -136,6 +139,8 @@ class Writer:
             if stop.is_set():  # cancelled while queued behind another completion
                 stats.stopped = True
                 return
+            started = time.perf_counter()
+            outcome: tuple[str, Any] = ("done", None)
             try:
                 pieces: Iterator[str] = self.backend.stream(
                     messages,
@@ -150,12 +155,11 @@ class Writer:
                     if stop.is_set():
                         break
             except BaseException as exc:  # handed to the consumer, raised there
-                post("error", exc)
-            else:
-                post("done", None)
-            finally:
-                stats.stopped = stop.is_set()
-                stats.finished = True
+                outcome = ("error", exc)
+            stats.seconds = time.perf_counter() - started
+            stats.stopped = stop.is_set()
+            stats.finished = True
+            post(*outcome)
 
         loop.run_in_executor(self._executor, work)
         try:

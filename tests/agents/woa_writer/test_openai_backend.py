@@ -19,10 +19,11 @@ from .receipts import EXPENSE_SCHEMA, FIELDS, field_correct, make_receipts
 
 
 @pytest.fixture(scope="module")
-def server(writer: Writer) -> Iterator[str]:
+def server(writer: Writer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python -m llama_cpp.server`` serving the same verified GGUF; its ``/v1`` URL."""
     path = writer.backend.path  # type: ignore[attr-defined]
     port = free_port()
+    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w+b")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -38,9 +39,11 @@ def server(writer: Writer) -> Iterator[str]:
             str(port),
             "--n_ctx",
             "4096",
+            "--verbose",
+            "False",
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     url = f"http://127.0.0.1:{port}/v1"
@@ -48,7 +51,8 @@ def server(writer: Writer) -> Iterator[str]:
         deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
-                err = process.stderr.read().decode() if process.stderr else ""
+                log.seek(0)
+                err = log.read().decode("utf-8", "replace")
                 pytest.fail(f"llama_cpp.server exited {process.returncode}: {err[-2000:]}")
             try:
                 if httpx.get(f"{url}/models", timeout=2).status_code == 200:
@@ -65,6 +69,7 @@ def server(writer: Writer) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +91,7 @@ def remote_writer(server: str) -> Iterator[Writer]:
 @pytest.mark.req("WRT-003")
 async def test_extract_through_the_server(remote_writer: Writer) -> None:
     right = 0
-    receipts = make_receipts(3, seed=7)
+    receipts = make_receipts(2, seed=7)
     for receipt in receipts:
         data = await remote_writer.extract(receipt.text, EXPENSE_SCHEMA)
         jsonschema.validate(data, EXPENSE_SCHEMA)
