@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         GenerateOut,
         SummarizeIn,
         SummarizeOut,
+        build,
         build_agent,
         build_writer,
     )
@@ -47,6 +48,7 @@ _AGENT_NAMES = frozenset(
         "GenerateOut",
         "SummarizeIn",
         "SummarizeOut",
+        "build",
         "build_agent",
         "build_writer",
     }
@@ -74,6 +76,7 @@ __all__ = [
     "Writer",
     "WriterSettings",
     "backend_from_settings",
+    "build",
     "build_agent",
     "build_writer",
 ]

@@ -14,6 +14,7 @@ bad input is refused with JSON-RPC ``-32602`` before the model runs.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from woa_agents import Agent, Partial, Rejected
 from woa_protocol import SigningKey
+from woa_samples import MissingExtraError, Sample
 
 from .backends import (
     ContextOverflowError,
@@ -31,6 +33,7 @@ from .backends import (
     backend_from_settings,
 )
 from .model import Writer, check_json_schema
+from .weights import QWEN25_CODER_15B
 
 __all__ = [
     "MAX_SCHEMA_BYTES",
@@ -41,6 +44,7 @@ __all__ = [
     "GenerateOut",
     "SummarizeIn",
     "SummarizeOut",
+    "build",
     "build_agent",
     "build_writer",
 ]
@@ -112,8 +116,31 @@ class ExtractOut(BaseModel):
 
 
 def build_writer(settings: WriterSettings | None = None) -> Writer:
-    """A :class:`Writer` on the backend the settings (default: the environment) choose."""
+    """A :class:`Writer` on the backend the settings (default: the environment) choose.
+
+    Raises ``MissingExtraError`` (naming the ``writer`` extra) when the llama-cpp backend is
+    chosen and llama-cpp-python or the weight packages are not installed.
+    """
+    settings = settings or WriterSettings()
+    if settings.backend == "llama-cpp":
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise MissingExtraError("writer", "llama_cpp (llama-cpp-python)")
+        if settings.model_path is None:
+            QWEN25_CODER_15B.chunk_paths()
     return Writer(backend_from_settings(settings))
+
+
+def build(
+    *,
+    key: SigningKey | str | Path | None = None,
+    registry_url: str | None = None,
+    writer: Writer | None = None,
+    **options: Any,
+) -> Sample:
+    """The writer as a sample agent (``woa agents run writer``); options go to the Agent."""
+    model = writer or build_writer()
+    agent = build_agent(model, key=key, registry_url=registry_url, **options)
+    return Sample(agent, workers=[model])
 
 
 def build_agent(

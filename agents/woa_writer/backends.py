@@ -20,6 +20,8 @@ import httpx
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from woa_samples.errors import WeightChecksumError
+
 from .weights import QWEN25_CODER_15B, GgufWeights, WeightsError, sha256_of
 
 __all__ = [
@@ -154,8 +156,10 @@ class LlamaCppBackend(Backend):
             return self.weights.ensure(self.cache_dir, progress=self.progress)
         if not self.model_path.is_file():
             raise WeightsError(f"WOA_WRITER_MODEL_PATH {self.model_path} is not a file")
-        if self.model_sha256 and sha256_of(self.model_path) != self.model_sha256.lower():
-            raise WeightsError(f"{self.model_path} does not have the SHA-256 in model_sha256")
+        if self.model_sha256:
+            actual = sha256_of(self.model_path)
+            if actual != self.model_sha256.lower():
+                raise WeightChecksumError(str(self.model_path), self.model_sha256.lower(), actual)
         return self.model_path
 
     def load(self) -> None:

