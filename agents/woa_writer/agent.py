@@ -20,11 +20,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, JsonValue, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from woa_agents import Agent, Partial, Rejected
 from woa_protocol import SigningKey
 from woa_samples import MissingExtraError, Sample
+from woa_samples.inputs import InputPolicy
 
 from .backends import (
     ContextOverflowError,
@@ -93,14 +94,16 @@ class ExtractIn(BaseModel):
     """A text and the JSON Schema of the value to extract from it."""
 
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    json_schema: dict[str, JsonValue] = Field(
+    # dict[str, Any], not JsonValue: the SDK's card cleaning drops JsonValue's empty $defs
+    # entry and leaves a dangling $ref
+    json_schema: dict[str, Any] = Field(
         description="a Draft 2020-12 JSON Schema the answer must validate against"
     )
     instructions: str | None = Field(default=None, max_length=2000)
 
     @field_validator("json_schema")
     @classmethod
-    def _valid_schema(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    def _valid_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
         size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
         if size > MAX_SCHEMA_BYTES:
             raise ValueError(f"the schema is {size} bytes; the limit is {MAX_SCHEMA_BYTES}")
@@ -111,7 +114,7 @@ class ExtractIn(BaseModel):
 class ExtractOut(BaseModel):
     """The extracted value (valid against the request's schema)."""
 
-    data: JsonValue
+    data: Any
     model: str
 
 
@@ -134,10 +137,16 @@ def build(
     *,
     key: SigningKey | str | Path | None = None,
     registry_url: str | None = None,
+    policy: InputPolicy | None = None,
     writer: Writer | None = None,
     **options: Any,
 ) -> Sample:
-    """The writer as a sample agent (``woa agents run writer``); options go to the Agent."""
+    """The writer as a sample agent (``woa agents run writer``); options go to the Agent.
+
+    ``policy`` (the sample agents' file-input policy) is accepted for the catalog's common
+    interface and unused: the writer takes text, and keeps the SDK's 1 MiB body limit.
+    """
+    del policy
     model = writer or build_writer()
     agent = build_agent(model, key=key, registry_url=registry_url, **options)
     return Sample(agent, workers=[model])

@@ -12,6 +12,8 @@ import pytest
 
 from woa_agents import AgentCallError, AgentClient, JsonRpcCode, RpcError
 from woa_protocol import SigningKey
+from woa_samples import CATALOG
+from woa_samples.inputs import InputPolicy
 from woa_writer import (
     MAX_TEXT_CHARS,
     ExtractOut,
@@ -75,6 +77,9 @@ async def test_discovered_and_called_with_signatures(served: Setup) -> None:
     assert sum(field_correct(f, out.data[f], receipt.expected[f]) for f in FIELDS) >= 4
     summary = await client.call("summarize", SummarizeIn(text=ARTICLE, max_words=30), SummarizeOut)
     assert summary.words <= 30
+    # a plain text part fills summarize's single required string field
+    plain = await client.call("summarize", ARTICLE, SummarizeOut)
+    assert 0 < plain.words <= 60
     assert summary.words == len(summary.summary.split())
 
 
@@ -155,3 +160,10 @@ async def test_cancel_task_stops_generation(served: Setup, writer: Writer) -> No
     await writer.idle()
     assert writer.last.stopped
     assert writer.last.pieces < 200
+
+
+def test_the_catalog_builds_the_writer_as_a_sample(writer: Writer) -> None:
+    sample = CATALOG["writer"].build(policy=InputPolicy(), writer=writer)
+    assert sample.agent.name == "writer"
+    assert set(sample.agent.skills) == {"generate", "summarize", "extract"}
+    assert list(sample.workers) == [writer]
