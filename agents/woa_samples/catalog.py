@@ -70,6 +70,13 @@ CATALOG: dict[str, SampleSpec] = {
             "transcriber",
             "faster-whisper tiny.en: transcribe WAV/FLAC/OGG -> text, timed segments (streamed)",
         ),
+        SampleSpec(
+            "writer",
+            "woa_writer.agent",
+            "writer",
+            "Qwen2.5-Coder-1.5B-Instruct (llama.cpp; or an OpenAI-compatible server, "
+            "WOA_WRITER_BACKEND=openai): generate (streamed), summarize, extract JSON by schema",
+        ),
     )
 }
 """Every sample agent by name."""
