@@ -115,24 +115,27 @@ async def test_update_gives_up_after_its_time_budget(unlimited: LiveServer) -> N
         await c.put(NS, "hot", 0, create=True)
         began = time.monotonic()
         with pytest.raises(UpdateConflictError) as info:
-            await c.update(NS, "hot", lambda v: v + 1, budget=0.5, backoff=Backoff(0.01, 0.05))
+            await c.update(NS, "hot", lambda v: v + 1, budget=1.0, backoff=Backoff(0.01, 0.05))
         took = time.monotonic() - began
         doc = await rival.get(NS, "hot")
     assert info.value.status == 412
-    assert info.value.attempts > 3
+    assert info.value.attempts >= 2  # it retried, then the budget (not a count) ended it
     assert doc["value"] == 0  # none of the lost writes applied
     assert doc["version"] == 1 + info.value.attempts  # one rival write per attempt
-    assert 0.3 < took < 3.0
+    # it stops when the next pause would pass the budget; one attempt may be in flight
+    assert 0.5 <= took < 10.0
 
 
 async def drain(url: str) -> int:
     """Spend this address's rate-limit tokens with cheap requests until one is answered 429."""
     sent = 0
     async with httpx.AsyncClient(base_url=url) as http:
-        for _ in range(50):
-            answers = await asyncio.gather(*(http.get("/healthz") for _ in range(50)))
+        for _ in range(125):
+            answers = await asyncio.gather(
+                *(http.get("/healthz") for _ in range(20)), return_exceptions=True
+            )  # a loaded test server may drop a connection: only the 429 matters here
             sent += len(answers)
-            if any(a.status_code == 429 for a in answers):
+            if any(isinstance(a, httpx.Response) and a.status_code == 429 for a in answers):
                 return sent
     raise AssertionError(f"{sent} requests never reached the rate limit")
 
