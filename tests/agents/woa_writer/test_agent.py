@@ -12,6 +12,7 @@ import pytest
 
 from woa_agents import AgentCallError, AgentClient, JsonRpcCode, RpcError
 from woa_protocol import SigningKey
+from woa_protocol.models import TaskState
 from woa_samples import CATALOG
 from woa_samples.inputs import InputPolicy
 from woa_writer import (
@@ -93,8 +94,9 @@ async def test_generate_streams_partial_text(served: Setup) -> None:
         GenerateOut,
         agent=served.url,
     ):
-        if event.kind == "artifact" and event.data["artifact"]["artifactId"] == "partial":
-            pieces.extend(p["data"]["text"] for p in event.data["artifact"]["parts"])
+        if event.kind == "artifact" and not event.data.get("lastChunk"):
+            assert event.data["artifact"]["artifactId"] == "result"
+            pieces.extend(p["text"] for p in event.data["artifact"]["parts"])
         elif event.kind == "result":
             result = event.output
     assert result is not None
@@ -156,7 +158,7 @@ async def test_cancel_task_stops_generation(served: Setup, writer: Writer) -> No
     await events.aclose()
     assert task_id is not None
     canceled = await client.cancel(task_id, agent=served.url)
-    assert canceled["status"]["state"] == "TASK_STATE_CANCELED"
+    assert canceled.status.state is TaskState.CANCELED
     await writer.idle()
     assert writer.last.stopped
     assert writer.last.pieces < 200
