@@ -61,6 +61,7 @@ async def served(writer: Writer, tmp_path: Path) -> AsyncIterator[Setup]:
 
 @pytest.mark.req("WRT-001")
 @pytest.mark.req("WRT-003")
+@pytest.mark.timeout(900)  # several model calls on a shared 2-core machine
 async def test_discovered_and_called_with_signatures(served: Setup) -> None:
     client = served.client
     for skill in ("generate", "summarize", "extract"):
@@ -106,6 +107,7 @@ async def test_generate_streams_partial_text(served: Setup) -> None:
 
 
 @pytest.mark.req("WRT-004")
+@pytest.mark.timeout(900)  # several model calls on a shared 2-core machine
 async def test_malformed_and_oversized_input_is_refused(served: Setup) -> None:
     client = served.client
 
