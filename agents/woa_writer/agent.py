@@ -2,8 +2,8 @@
 
 Written only with the SDK's public API. Skills:
 
-- ``generate`` streams a reply to a prompt (``Partial({"text": piece})`` events, then the
-  whole text);
+- ``generate`` streams a reply to a prompt (text chunks of the result artifact, then the
+  whole reply as data);
 - ``summarize`` answers a summary of at most ``max_words`` words;
 - ``extract`` answers the JSON value a text holds, decoded under the JSON Schema the caller
   sends (a llama.cpp grammar, or the server's ``response_format``) and validated by it.
@@ -190,7 +190,7 @@ def build_agent(
                 temperature=request.temperature,
             ):
                 pieces.append(piece)
-                yield Partial({"text": piece})
+                yield Partial(piece)  # a text chunk of the result artifact
         except ContextOverflowError as exc:
             raise Rejected(str(exc)) from exc
         yield GenerateOut(text="".join(pieces), model=model.model_name)

@@ -89,6 +89,7 @@ def remote_writer(server: str) -> Iterator[Writer]:
 
 
 @pytest.mark.req("WRT-003")
+@pytest.mark.timeout(900)  # several model calls on a shared 2-core machine
 async def test_extract_through_the_server(remote_writer: Writer) -> None:
     right = 0
     receipts = make_receipts(2, seed=7)
