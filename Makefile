@@ -32,8 +32,8 @@ system-deps:  ## install the Debian packages in debian-packages.txt that are mis
 
 venv: $(STAMP)  ## create or update the virtual environment
 
-run: system-deps $(STAMP)  ## run the main job
-	$(BIN)/woa run
+run: system-deps $(STAMP)  ## the whole web on loopback: the registry and every sample agent
+	$(BIN)/woa up
 
 test: system-deps $(STAMP) lint typecheck schemas-check pytest  ## lint, type-check, drift-check the schemas, run the tests
 

@@ -31,6 +31,7 @@ def test_version() -> None:
         ["bench", "protocol"],
         ["canon"],
         ["run"],
+        ["up"],
     ],
 )
 def test_help_everywhere(command: list[str]) -> None:
