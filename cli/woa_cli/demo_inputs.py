@@ -1,5 +1,7 @@
-"""The demo's inputs, generated on this machine: a receipt photo (Pillow, DejaVu fonts) and a
-voice memo (Debian's espeak-ng). Nothing is downloaded.
+"""The demo's inputs, generated here: a receipt photo and a voice memo.
+
+The photo is drawn with Pillow and Debian's DejaVu fonts, the memo spoken by espeak-ng.
+Nothing is downloaded.
 """
 
 from __future__ import annotations
