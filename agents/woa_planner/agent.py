@@ -29,10 +29,10 @@ from woa_agents import (
     File,
     InputRequired,
     Rejected,
+    RemoteAgent,
     SkillContext,
     StateClient,
     StateClientError,
-    TraceContext,
 )
 from woa_protocol import SigningKey
 
@@ -43,7 +43,6 @@ from .planning import (
     Plan,
     PlanningError,
     SkillInfo,
-    Step,
     make_plan,
     text_of,
 )
@@ -76,7 +75,8 @@ class ActIn(BaseModel):
 class Hop(BaseModel):
     """One call the planner made, as the trail records it."""
 
-    step: int
+    step: int | None = Field(description="The plan step, None for a planning call.")
+    kind: Literal["route", "choose", "step"]
     span_id: str
     parent_span_id: str
     agent_did: str
@@ -84,8 +84,6 @@ class Hop(BaseModel):
     signer: str = Field(description="The DID whose signature on the answer was verified.")
     skill: str
     ms: float
-    status: Literal["ok", "failed"]
-    error: str | None = None
 
 
 class ActOut(BaseModel):
@@ -125,6 +123,107 @@ def _summary(value: Any) -> Any:
     return value
 
 
+class Run:
+    """One ``act`` task: its trail document (STATE-050) and every call it makes, timed."""
+
+    def __init__(self, service: PlannerService, ctx: SkillContext, goal: str) -> None:
+        self.service = service
+        self.ctx = ctx
+        self.namespace, self.key = service.trail_place(ctx)
+        self.version: int | None = None
+        self.hops: list[Hop] = []
+        self.trail: dict[str, Any] = {
+            "kind": "woa.trail/1",
+            "task": ctx.task_id,
+            "contextId": ctx.context_id,
+            "goal": goal,
+            "planner": service.own_did,
+            "caller": ctx.caller_did,
+            "traceId": ctx.trace.trace_id,
+            "spanId": ctx.trace.span_id,
+            "parentSpanId": ctx.trace.parent_id,
+            "startedAt": _now(),
+            "status": "planning",
+            "hops": [],
+        }
+
+    async def save(self) -> None:
+        """Write the trail with compare-and-set (created on the first write)."""
+        state = self.service.state
+        if self.version is None:
+            with contextlib.suppress(StateClientError):  # another task made it already
+                await state.put_namespace(
+                    self.namespace, public_read=True, context_id=self.ctx.context_id
+                )
+            written = await state.put(self.namespace, self.key, self.trail, create=True)
+        else:
+            written = await state.put(self.namespace, self.key, self.trail, if_match=self.version)
+        self.version = int(written["version"])
+
+    async def call(
+        self,
+        remote: RemoteAgent,
+        skill: str,
+        payload: Any,
+        *,
+        step: int | None,
+        kind: str,
+    ) -> Any:
+        """Call ``skill`` on ``remote`` in a child span and record the hop."""
+        span = self.ctx.trace.child()
+        hop: dict[str, Any] = {
+            "id": span.span_id,
+            "parent": None,
+            "kind": kind,
+            "step": step,
+            "skill": skill,
+            "agent": remote.did,
+            "agentName": remote.name,
+            "agentUrl": remote.url,
+            "at": _now(),
+            "status": "working",
+            "input": _summary(payload),
+        }
+        self.trail["hops"].append(hop)
+        if kind == "step":
+            await self.save()
+        began = time.perf_counter()
+        try:
+            output = await self.service.client.call(
+                skill, payload, agent=remote, traceparent=span.traceparent
+            )
+        except Exception as exc:
+            hop.update(status="failed", error=str(exc), ms=_ms(began))
+            await self.save()
+            raise
+        hop.update(
+            status="completed",
+            signer=remote.did,  # the answer's signature was verified against this DID
+            ms=_ms(began),
+            output=_summary(output),
+        )
+        self.hops.append(
+            Hop(
+                step=step,
+                kind=kind,
+                span_id=span.span_id,
+                parent_span_id=self.ctx.trace.span_id,
+                agent_did=remote.did or "",
+                agent_name=remote.name,
+                signer=remote.did or "",
+                skill=skill,
+                ms=hop["ms"],
+            )
+        )
+        if kind == "step":
+            await self.save()
+        return output
+
+
+def _ms(began: float) -> float:
+    return round((time.perf_counter() - began) * 1000, 1)
+
+
 class PlannerService:
     """Plans with the router (and an LM), acts through the SDK client, keeps the trail."""
 
@@ -144,44 +243,71 @@ class PlannerService:
         self.use_lm = use_lm
         self.client = AgentClient(key, registry_url=registry_url)
         self.state = StateClient(registry_url, key)
-        self._pending: dict[str, tuple[ActIn, ActOut]] = {}
-        self._namespaces: set[str] = set()
+        self._pending: dict[str, tuple[ActIn, ActOut, Run]] = {}
+
+    @staticmethod
+    def trail_place(ctx: SkillContext) -> tuple[str, str]:
+        """(namespace, key) of a task's trail: a namespace per A2A context, ``trails/{task}``."""
+        namespace = "trail-" + re.sub(r"[^A-Za-z0-9._-]", "-", ctx.context_id)
+        return namespace[:128], "trails/" + re.sub(r"[^A-Za-z0-9._-]", "-", ctx.task_id)[:120]
+
+    async def _provider(self, skill: str) -> RemoteAgent:
+        found = await self.client.find(skill=skill)
+        found = [a for a in found if a.did != self.own_did]
+        if not found:
+            raise PlanningError(f"no agent offering {skill!r} is registered")
+        return found[0]
 
     # -- planning ---------------------------------------------------------------------
 
-    async def route(self, text: str, media_type: str | None) -> list[Candidate]:
-        """The router agent's ranked candidates for a sub-goal."""
-        answer = await self.client.call(
-            "route",
-            {"text": text, "k": 3, "input_mode": media_type, "exclude_agents": [self.own_did]},
-        )
-        return [
-            Candidate(
-                c["skill_id"], c["agent_did"], c["agent_url"], c["agent_name"], c["probability"]
-            )
-            for c in answer["candidates"]
-        ]
+    def _route(self, run: Run) -> Any:
+        async def route(text: str, media_type: str | None) -> list[Candidate]:
+            router = await self._provider("route")
+            payload = {"text": text, "k": 3, "input_mode": media_type}
+            payload["exclude_agents"] = [self.own_did]
+            answer = await run.call(router, "route", payload, step=None, kind="route")
+            return [
+                Candidate(
+                    c["skill_id"],
+                    c["agent_did"],
+                    c["agent_url"],
+                    c["agent_name"],
+                    c["probability"],
+                )
+                for c in answer["candidates"]
+            ]
 
-    async def choose(self, purpose: str, candidates: Sequence[Candidate]) -> int | None:
-        """Ask an LM (``extract`` under a grammar) which candidate fits; None when unsure."""
-        if not self.use_lm:
-            return None
-        options = {f"option{i + 1}": c for i, c in enumerate(candidates)}
-        listing = "\n".join(f"{name}: {c.skill_id} ({c.agent_name})" for name, c in options.items())
-        schema = {
-            "type": "object",
-            "properties": {"choice": {"enum": [*options, "unsure"]}},
-            "required": ["choice"],
-        }
-        text = f"Request: {purpose}\nWhich skill should handle it?\n{listing}"
-        try:
-            answer = await self.client.call("extract", {"text": text, "schema": schema})
-        except Exception as exc:  # an LM that fails leaves the router's choice standing
-            log.warning("LM choice failed (%s); the router's top choice stands", exc)
-            return None
-        choice = (answer.get("data") or answer).get("choice") if isinstance(answer, dict) else None
-        names = list(options)
-        return names.index(choice) if choice in names else None
+        return route
+
+    def _choose(self, run: Run) -> Any:
+        async def choose(purpose: str, candidates: Sequence[Candidate]) -> int | None:
+            """Ask an LM (``extract`` under a grammar) which candidate fits; None if unsure."""
+            if not self.use_lm:
+                return None
+            names = [f"option{i + 1}" for i in range(len(candidates))]
+            listing = "\n".join(
+                f"{name}: {c.skill_id} - {c.agent_name}"
+                for name, c in zip(names, candidates, strict=True)
+            )
+            schema = {
+                "type": "object",
+                "properties": {"choice": {"enum": [*names, "unsure"]}},
+                "required": ["choice"],
+            }
+            text = f"Request: {purpose}\nWhich skill should handle it?\n{listing}"
+            try:
+                lm = await self._provider("extract")
+                answer = await run.call(
+                    lm, "extract", {"text": text, "schema": schema}, step=None, kind="choose"
+                )
+            except Exception as exc:  # a failing LM leaves the router's choice standing
+                log.warning("LM choice failed (%s); the router's top choice stands", exc)
+                return None
+            record = answer.get("data", answer) if isinstance(answer, dict) else {}
+            choice = record.get("choice") if isinstance(record, dict) else None
+            return names.index(choice) if choice in names else None
+
+        return choose
 
     async def describe(self, candidate: Candidate) -> SkillInfo | None:
         """The skill's input schema (from its signed card) and whether it has side effects."""
@@ -203,7 +329,7 @@ class PlannerService:
         """Allowlisted: ``*``, the skill id, or the agent's DID."""
         return bool({"*", candidate.skill_id, candidate.agent_did} & self.allow)
 
-    async def plan(self, request: ActIn) -> Plan:
+    async def plan(self, request: ActIn, run: Run) -> Plan:
         """A checked plan for ``request``."""
         goal = Goal(
             request.goal,
@@ -212,39 +338,14 @@ class PlannerService:
         )
         return await make_plan(
             goal,
-            self.route,
+            self._route(run),
             self.describe,
-            choose=self.choose,
+            choose=self._choose(run),
             allowed=self.allowed,
             confident=self.confident,
         )
 
     # -- acting -----------------------------------------------------------------------
-
-    @staticmethod
-    def trail_place(ctx: SkillContext) -> tuple[str, str]:
-        """(namespace, key) of a task's trail: one namespace per A2A context, a key per task."""
-        namespace = "trail-" + re.sub(r"[^A-Za-z0-9._-]", "-", ctx.context_id)
-        return namespace[:128], re.sub(r"[^A-Za-z0-9._-]", "-", ctx.task_id)[:128]
-
-    async def _trail(self, ctx: SkillContext, document: dict[str, Any]) -> str:
-        namespace, key = self.trail_place(ctx)
-        if ctx.task_id not in self._namespaces:
-            with contextlib.suppress(StateClientError):  # it exists: another task's context
-                await self.state.put_namespace(
-                    namespace, public_read=True, context_id=ctx.context_id
-                )
-            self._namespaces.add(ctx.task_id)
-        await self.state.put(namespace, key, document)
-        return namespace
-
-    async def _call(self, step: Step, outputs: dict[int, Any], trace: TraceContext) -> Any:
-        payload = dict(step.input)
-        if step.text_field:
-            payload[step.text_field] = "\n".join(text_of(outputs[i]) for i in step.text_from)
-        return await self.client.call(
-            step.skill_id, payload, agent=step.agent_url, traceparent=trace.traceparent
-        )
 
     async def act(self, request: ActIn, ctx: SkillContext) -> ActOut:
         """Plan, run every step, keep the trail, and ask before a side effect."""
@@ -252,129 +353,84 @@ class PlannerService:
             return await self._resume(request, ctx)
         if not request.goal.strip():
             raise Rejected("a goal is required")
-        started = _now()
-        trail: dict[str, Any] = {
-            "kind": "woa.trail/v1",
-            "goal": request.goal,
-            "contextId": ctx.context_id,
-            "taskId": ctx.task_id,
-            "traceId": ctx.trace.trace_id,
-            "rootSpanId": ctx.trace.span_id,
-            "planner": self.own_did,
-            "caller": ctx.caller_did,
-            "startedAt": started,
-            "status": "planning",
-            "hops": [],
-        }
+        run = Run(self, ctx, request.goal)
+        await self.save_quietly(run)
         try:
-            plan = await self.plan(request)
+            await ctx.progress("planning: asking the router for candidate skills")
+            plan = await self.plan(request, run)
         except PlanningError as exc:
-            trail["status"] = "failed"
-            trail["error"] = str(exc)
-            await self._trail(ctx, trail)
+            run.trail.update(status="failed", error=str(exc))
+            await run.save()
             raise Rejected(str(exc)) from exc
-        trail["plan"] = plan.as_json()
-        trail["status"] = "running"
-        namespace = await self._trail(ctx, trail)
+        run.trail["plan"] = plan.as_json()
+        run.trail["status"] = "running"
+        await run.save()
         outputs: dict[int, Any] = {}
-        hops: list[Hop] = []
         for step in plan.steps:
             if step.side_effect:
                 raise Rejected(f"step {step.index} ({step.skill_id}) has side effects: not run")
-            await ctx.progress(f"step {step.index + 1}/{len(plan.steps)}: {step.skill_id}")
-            span = ctx.trace.child()
-            began = time.perf_counter()
-            entry: dict[str, Any] = {
-                "step": step.index,
-                "spanId": span.span_id,
-                "parentSpanId": ctx.trace.span_id,
-                "agent": step.agent_did,
-                "agentName": step.agent_name,
-                "agentUrl": step.agent_url,
-                "skill": step.skill_id,
-                "input": _summary(step.input),
-                "startedAt": _now(),
-            }
+            await ctx.progress(
+                f"step {step.index + 1}/{len(plan.steps)}: {step.skill_id} at {step.agent_name}"
+            )
+            payload = dict(step.input)
+            if step.text_field:
+                payload[step.text_field] = "\n".join(text_of(outputs[i]) for i in step.text_from)
+            remote = await self.client.agent(step.agent_url)
             try:
-                outputs[step.index] = await self._call(step, outputs, span)
+                outputs[step.index] = await run.call(
+                    remote, step.skill_id, payload, step=step.index, kind="step"
+                )
             except Exception as exc:
-                entry.update(
-                    status="failed", error=str(exc), ms=(time.perf_counter() - began) * 1000
-                )
-                trail["hops"].append(entry)
-                trail["status"] = "failed"
-                trail["error"] = f"step {step.index} ({step.skill_id} at {step.agent_name}): {exc}"
-                await self._trail(ctx, trail)
-                raise Rejected(trail["error"]) from exc
-            ms = (time.perf_counter() - began) * 1000
-            entry.update(
-                status="ok",
-                signer=step.agent_did,
-                ms=round(ms, 1),
-                output=_summary(outputs[step.index]),
-            )
-            trail["hops"].append(entry)
-            hops.append(
-                Hop(
-                    step=step.index,
-                    span_id=span.span_id,
-                    parent_span_id=ctx.trace.span_id,
-                    agent_did=step.agent_did,
-                    agent_name=step.agent_name,
-                    signer=step.agent_did,
-                    skill=step.skill_id,
-                    ms=round(ms, 1),
-                    status="ok",
-                )
-            )
-            await self._trail(ctx, trail)
-        last = plan.steps[-1].index
-        result = outputs[last]
+                where = f"step {step.index + 1} ({step.skill_id} at {step.agent_name})"
+                run.trail.update(status="failed", error=f"{where}: {exc}")
+                await run.save()
+                raise Rejected(f"{where} failed: {exc}") from exc
+        result = outputs[plan.steps[-1].index]
         out = ActOut(
             result=result,
             plan=plan.as_json(),
-            hops=hops,
-            trail_namespace=namespace,
-            trail_key=self.trail_place(ctx)[1],
+            hops=run.hops,
+            trail_namespace=run.namespace,
+            trail_key=run.key,
             trace_id=ctx.trace.trace_id,
         )
-        trail["result"] = _summary(result)
+        run.trail["result"] = _summary(result)
         if request.file_to:
-            trail["status"] = "awaiting-approval"
-            await self._trail(ctx, trail)
-            self._pending[ctx.task_id] = (request, out)
+            run.trail["status"] = "input-required"
+            await run.save()
+            self._pending[ctx.task_id] = (request, out, run)
             raise InputRequired(
                 f"File the result in shared state {request.file_to!r}? "
                 'Answer {"approval": "approve"} or {"approval": "reject"}.'
             )
-        trail["status"] = "completed"
-        trail["endedAt"] = _now()
-        await self._trail(ctx, trail)
+        run.trail.update(status="completed", endedAt=_now())
+        await run.save()
         return out
+
+    @staticmethod
+    async def save_quietly(run: Run) -> None:
+        """The first trail write: a failure here is logged, not fatal to the task."""
+        try:
+            await run.save()
+        except Exception as exc:
+            log.warning("cannot write the trail %s/%s: %s", run.namespace, run.key, exc)
 
     async def _resume(self, answer: ActIn, ctx: SkillContext) -> ActOut:
         pending = self._pending.pop(ctx.task_id, None)
         if pending is None:
             raise Rejected("nothing is waiting for approval in this task")
-        request, out = pending
-        namespace = out.trail_namespace
-        trail = (await self.state.get(namespace, self.trail_place(ctx)[1]))["value"]
-        if answer.approval == "reject":
-            trail["status"] = "completed"
-            trail["approval"] = {"answer": "reject", "by": ctx.caller_did, "at": _now()}
-            await self._trail(ctx, trail)
-            return out
-        assert request.file_to is not None
-        with contextlib.suppress(Exception):
-            await self.state.put_namespace(request.file_to, public_read=True)
-        key = ctx.task_id.lower()
-        await self.state.put(request.file_to, key, out.result)
-        trail["approval"] = {"answer": "approve", "by": ctx.caller_did, "at": _now()}
-        trail["filedAs"] = f"{request.file_to}/{key}"
-        trail["status"] = "completed"
-        trail["endedAt"] = _now()
-        await self._trail(ctx, trail)
-        return out.model_copy(update={"filed_as": f"{request.file_to}/{key}"})
+        request, out, run = pending
+        run.trail["approval"] = {"answer": answer.approval, "by": ctx.caller_did, "at": _now()}
+        if answer.approval == "approve" and request.file_to is not None:
+            with contextlib.suppress(StateClientError):  # it exists already
+                await self.state.put_namespace(request.file_to, public_read=True)
+            key = re.sub(r"[^A-Za-z0-9._-]", "-", ctx.task_id)
+            await self.state.put(request.file_to, key, out.result, create=True)
+            out = out.model_copy(update={"filed_as": f"{request.file_to}/{key}"})
+            run.trail["filedAs"] = out.filed_as
+        run.trail.update(status="completed", endedAt=_now())
+        await run.save()
+        return out
 
     async def aclose(self) -> None:
         """Close connections."""
