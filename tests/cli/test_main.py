@@ -32,6 +32,7 @@ def test_version() -> None:
         ["canon"],
         ["run"],
         ["up"],
+        ["demo"],
     ],
 )
 def test_help_everywhere(command: list[str]) -> None:
