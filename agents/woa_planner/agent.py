@@ -35,6 +35,7 @@ from woa_agents import (
     StateClientError,
 )
 from woa_protocol import SigningKey
+from woa_samples import Sample
 
 from .planning import (
     Candidate,
@@ -47,7 +48,7 @@ from .planning import (
     text_of,
 )
 
-__all__ = ["ActIn", "ActOut", "PlannerService", "build_agent"]
+__all__ = ["ActIn", "ActOut", "PlannerService", "build", "build_agent"]
 
 log = logging.getLogger("woa.planner")
 
@@ -471,3 +472,24 @@ def build_agent(
 
     agent.planner_service = service  # type: ignore[attr-defined]
     return agent
+
+
+def build(
+    *,
+    key: SigningKey | str | Path | None = None,
+    registry_url: str | None = None,
+    policy: Any = None,
+    **options: Any,
+) -> Sample:
+    """The planner as a sample agent (``woa agents run planner``); it loads no model itself.
+
+    ``policy`` (file inputs) is accepted for the catalog's sake; file size is bounded by
+    ``max_body_bytes`` like any agent's.
+    """
+    if not registry_url:
+        raise ValueError(
+            "the planner finds its router and workers in a registry: give registry_url"
+        )
+    if policy is not None:
+        options.setdefault("max_body_bytes", policy.max_body_bytes)
+    return Sample(build_agent(registry_url, key, **options))

@@ -21,10 +21,11 @@ from pydantic import BaseModel, Field
 
 from woa_agents import Agent, AgentClient, RegistryClient, SkillContext
 from woa_protocol import SigningKey
+from woa_samples import Sample
 
 from .routing import RankedSkill, SkillDoc, SkillRouter, Vectors, skill_docs_from_card
 
-__all__ = ["Candidate", "RouteIn", "RouteOut", "RouterService", "build_agent"]
+__all__ = ["Candidate", "RouteIn", "RouteOut", "RouterService", "build", "build_agent"]
 
 log = logging.getLogger("woa.router")
 
@@ -159,6 +160,15 @@ class RouterService:
             trained_at=None if self.trained_at is None else self.trained_at.isoformat(),
         )
 
+    async def warm(self) -> None:
+        """Start following the registry's change feed (``Sample.warm``, before serving)."""
+        self._ensure_watching()
+
+    def close(self) -> None:
+        """Stop following the change feed (``Sample.close``)."""
+        if self._watcher is not None and not self._watcher.done():
+            self._watcher.cancel()
+
     async def aclose(self) -> None:
         """Stop watching and close connections."""
         if self._watcher is not None:
@@ -196,3 +206,20 @@ def build_agent(
 
     agent.router_service = service  # type: ignore[attr-defined]
     return agent
+
+
+def build(
+    *,
+    key: SigningKey | str | Path | None = None,
+    registry_url: str | None = None,
+    policy: Any = None,
+    **options: Any,
+) -> Sample:
+    """The router as a sample agent (``woa agents run router``); its feed watcher is its worker.
+
+    ``policy`` (file inputs) is accepted for the catalog's sake: the router takes only text.
+    """
+    if not registry_url:
+        raise ValueError("the router learns the skills from a registry: give registry_url")
+    agent = build_agent(registry_url, key, **options)
+    return Sample(agent, [agent.router_service])  # type: ignore[attr-defined]

@@ -76,6 +76,16 @@ CATALOG: dict[str, SampleSpec] = {
             "writer",
             "Qwen2.5-Coder-1.5B-Instruct (llama.cpp; or an OpenAI-compatible server, "
             "WOA_WRITER_BACKEND=openai): generate (streamed), summarize, extract JSON by schema",
+            "router",
+            "woa_router.agent",
+            "router",
+            "routing over the web's skills: request text -> ranked skills (needs an embedder)",
+        ),
+        SampleSpec(
+            "planner",
+            "woa_planner.agent",
+            "router",
+            "plan -> act: a goal with files -> checked skill calls, approval, a trail in state",
         ),
     )
 }

@@ -27,10 +27,14 @@ from rich.table import Table
 
 from ._console import console, fail
 
-__all__ = ["Process", "Stack", "up"]
+__all__ = ["Process", "Stack", "default_agents", "up"]
 
-DEFAULT_AGENTS = ("embedder", "segmenter", "reader", "transcriber", "writer")
-"""The sample agents ``woa up`` starts unless told otherwise."""
+
+def default_agents() -> list[str]:
+    """Every agent of the sample catalog (what ``woa agents run`` knows), in its order."""
+    from woa_samples import CATALOG
+
+    return list(CATALOG)
 
 
 def woa_executable() -> list[str]:
@@ -205,7 +209,9 @@ async def wait_until_up(stack: Stack, timeout: float, live: Live | None = None) 
 
 def up(
     agents: str = typer.Option(
-        ",".join(DEFAULT_AGENTS), "--agents", help="Comma-separated sample agents to start."
+        None,
+        "--agents",
+        help="Comma-separated sample agents to start (default: every one `woa agents run` lists).",
     ),
     host: str = typer.Option("127.0.0.1", help="Address every part binds."),
     registry_port: int = typer.Option(8470, "--registry-port", min=1, max=65535),
@@ -224,7 +230,11 @@ def up(
     ),
 ) -> None:
     """Start the registry and the sample agents on loopback; Ctrl-C stops them all."""
-    names = [name.strip() for name in agents.split(",") if name.strip()]
+    known = default_agents()
+    names = [name.strip() for name in (agents or ",".join(known)).split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        fail(f"no sample agent {', '.join(unknown)}; choose among: {', '.join(known)}")
     stack = plan_stack(
         names,
         host=host,
