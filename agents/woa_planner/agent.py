@@ -33,6 +33,7 @@ from woa_agents import (
     SkillContext,
     StateClient,
     StateClientError,
+    TransportError,
 )
 from woa_protocol import SigningKey
 from woa_samples import Sample
@@ -44,6 +45,7 @@ from .planning import (
     Plan,
     PlanningError,
     SkillInfo,
+    Step,
     make_plan,
     text_of,
 )
@@ -237,12 +239,13 @@ class PlannerService:
         allow: Sequence[str] = ("*",),
         confident: float = 0.6,
         use_lm: bool = True,
+        step_timeout: float = 300.0,
     ) -> None:
         self.own_did = own_did
         self.allow = set(allow)
         self.confident = confident
         self.use_lm = use_lm
-        self.client = AgentClient(key, registry_url=registry_url)
+        self.client = AgentClient(key, registry_url=registry_url, timeout=step_timeout)
         self.state = StateClient(registry_url, key)
         self._pending: dict[str, tuple[ActIn, ActOut, Run]] = {}
 
@@ -299,7 +302,7 @@ class PlannerService:
             try:
                 lm = await self._provider("extract")
                 answer = await run.call(
-                    lm, "extract", {"text": text, "schema": schema}, step=None, kind="choose"
+                    lm, "extract", {"text": text, "json_schema": schema}, step=None, kind="choose"
                 )
             except Exception as exc:  # a failing LM leaves the router's choice standing
                 log.warning("LM choice failed (%s); the router's top choice stands", exc)
@@ -366,6 +369,10 @@ class PlannerService:
         run.trail["plan"] = plan.as_json()
         run.trail["status"] = "running"
         await run.save()
+        await ctx.progress(
+            "plan: "
+            + "; ".join(f"{s.skill_id} at {s.agent_name} {s.agent_url}" for s in plan.steps)
+        )
         outputs: dict[int, Any] = {}
         for step in plan.steps:
             if step.side_effect:
@@ -376,11 +383,8 @@ class PlannerService:
             payload = dict(step.input)
             if step.text_field:
                 payload[step.text_field] = "\n".join(text_of(outputs[i]) for i in step.text_from)
-            remote = await self.client.agent(step.agent_url)
             try:
-                outputs[step.index] = await run.call(
-                    remote, step.skill_id, payload, step=step.index, kind="step"
-                )
+                outputs[step.index] = await self._run_step(run, step, payload, ctx)
             except Exception as exc:
                 where = f"step {step.index + 1} ({step.skill_id} at {step.agent_name})"
                 run.trail.update(status="failed", error=f"{where}: {exc}")
@@ -407,6 +411,37 @@ class PlannerService:
         run.trail.update(status="completed", endedAt=_now())
         await run.save()
         return out
+
+    async def _run_step(
+        self, run: Run, step: Step, payload: dict[str, Any], ctx: SkillContext
+    ) -> Any:
+        """Call the planned agent; when it cannot be reached, the next one offering the skill.
+
+        Only a transport failure moves on (the agent never answered): an agent that
+        answered with an error would be asked the same thing again for nothing.
+        """
+        tried: set[str] = set()
+        where: RemoteAgent | str = step.agent_url
+        while True:
+            try:
+                remote = where if isinstance(where, RemoteAgent) else await self.client.agent(where)
+                return await run.call(remote, step.skill_id, payload, step=step.index, kind="step")
+            except TransportError as exc:
+                tried.add(where.url if isinstance(where, RemoteAgent) else where)
+                tried.add(step.agent_did)
+                others = [
+                    a
+                    for a in await self.client.find(skill=step.skill_id)
+                    if a.url not in tried and a.did not in tried and a.did != self.own_did
+                ]
+                if not others:
+                    raise
+                where = others[0]
+                tried.add(where.did or where.url)
+                await ctx.progress(
+                    f"step {step.index + 1}: {step.skill_id} unreachable ({exc}); "
+                    f"failing over to {where.name} {where.url}"
+                )
 
     @staticmethod
     async def save_quietly(run: Run) -> None:
@@ -458,6 +493,8 @@ def build_agent(
         agent.did,
         allow=allow,
         use_lm=os.environ.get("WOA_PLANNER_USE_LM", "1") != "0",
+        confident=float(os.environ.get("WOA_PLANNER_CONFIDENT", "0.6")),
+        step_timeout=float(os.environ.get("WOA_PLANNER_STEP_TIMEOUT", "300")),
     )
 
     @agent.skill(

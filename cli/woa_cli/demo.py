@@ -45,6 +45,24 @@ GOAL = (
     "and the voice memo."
 )
 
+INSTRUCTIONS = (
+    "The text has two parts: what a receipt photo says and what a voice memo says. "
+    "The vendor, date, total and currency come from the receipt; the total is the line "
+    "marked TOTAL. The category comes from the memo."
+)
+
+PAUSED_OR_DONE = {
+    state.value
+    for state in (
+        TaskState.INPUT_REQUIRED,
+        TaskState.AUTH_REQUIRED,
+        TaskState.COMPLETED,
+        TaskState.FAILED,
+        TaskState.CANCELED,
+        TaskState.REJECTED,
+    )
+}
+
 
 @dataclass
 class DemoResult:
@@ -112,7 +130,7 @@ async def run_demo(
     request = {
         "goal": GOAL,
         "files": [receipt.to_json_dict(), audio.to_json_dict()],
-        "data": {"schema": EXPENSE_SCHEMA},
+        "data": {"json_schema": EXPENSE_SCHEMA, "instructions": INSTRUCTIONS},
         "file_to": "expenses",
     }
     async with AgentClient(key, registry_url=registry_url, timeout=timeout) as client:
@@ -140,6 +158,8 @@ async def run_demo(
                     message = status.get("message")
                     if message:
                         note(text_of(Message.model_validate(message)))
+                    if status.get("state") in PAUSED_OR_DONE:
+                        break  # the stream may stay open on a pause: stop reading here
             answer = await client.get_task(task_id, agent=planner)
         if isinstance(answer, Task) and answer.status.state is TaskState.INPUT_REQUIRED:
             question = text_of(answer.status.message) if answer.status.message else ""
@@ -158,7 +178,10 @@ async def run_demo(
         out = _record_of(answer)
     async with StateClient(registry_url, key) as state:
         trail = (await state.get(out["trail_namespace"], out["trail_key"]))["value"]
-    return DemoResult(out["result"], out, trail, time.perf_counter() - started, trace)
+    record = out["result"]
+    if isinstance(record, dict) and isinstance(record.get("data"), dict):
+        record = record["data"]  # an extract answer: the record and the model that wrote it
+    return DemoResult(record, out, trail, time.perf_counter() - started, trace)
 
 
 def _record_of(answer: Task | Message) -> dict[str, Any]:
@@ -206,7 +229,18 @@ def demo(
             progress.stop()
             fail(str(exc))
     if as_json:
-        console.print_json(json.dumps({"record": result.record, "trail": result.trail}))
+        typer.echo(
+            json.dumps(
+                {
+                    "record": result.record,
+                    "seconds": round(result.seconds, 3),
+                    "trail_namespace": result.answer["trail_namespace"],
+                    "trail_key": result.answer["trail_key"],
+                    "filed_as": result.answer.get("filed_as"),
+                    "trail": result.trail,
+                }
+            )
+        )
         return
     table = Table(title="Expense record", show_header=False)
     for field, value in (result.record or {}).items():

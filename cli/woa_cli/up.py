@@ -168,12 +168,13 @@ def _table(stack: Stack) -> Table:
     table.add_column("part", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("URL", no_wrap=True)
-    table.add_column("skills")
-    table.add_column("DID", no_wrap=True, overflow="fold")
+    table.add_column("skills", min_width=12)
+    table.add_column("DID", no_wrap=True)
     for part in stack.all():
         colour = {"ready": "green", "registered": "green", "failed": "red"}.get(part.status)
         status = f"[{colour}]{part.status}[/{colour}]" if colour else part.status
-        table.add_row(part.name, status, part.url, ", ".join(part.skills), part.did or "")
+        did = f"…{part.did[-8:]}" if part.did else ""  # the whole DID: woa agents list
+        table.add_row(part.name, status, part.url, ", ".join(part.skills), did)
     return table
 
 
@@ -205,6 +206,10 @@ async def wait_until_up(stack: Stack, timeout: float, live: Live | None = None) 
     if live is not None:
         live.update(_table(stack))
     return [p.name for p in stack.all() if p.status == "failed"]
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def up(
@@ -245,6 +250,7 @@ def up(
         log_dir=log_dir,
     )
     console.print(f"logs: {log_dir}/<part>.log", soft_wrap=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the web as Ctrl-C does
     try:
         if stack.registry is not None:
             stack.registry.start()
