@@ -502,6 +502,13 @@ def build_agent(
         tags=["planning", "orchestration", "plan-and-act"],
         latency_ms=8000,
         input_modalities=["text", "image", "audio", "data"],
+        examples=[
+            ActIn(
+                goal="From the receipt photo and the voice memo, make an expense record "
+                "and file it once I approve.",
+                file_to="expenses",
+            )
+        ],
     )
     async def act(request: ActIn, ctx: SkillContext) -> ActOut:
         """Plan a goal into skill calls on the web, run them, and return the result."""

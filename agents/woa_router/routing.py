@@ -92,6 +92,10 @@ def skill_docs_from_card(card: dict[str, Any], url: str) -> list[SkillDoc]:
         profile = profiles.get(skill.get("id"), {}) if isinstance(profiles, dict) else {}
         examples = [str(e) for e in skill.get("examples") or []]
         examples += [_example_text(e.get("input")) for e in profile.get("examples") or []]
+        for schema in ("inputSchema", "outputSchema"):  # what the skill takes and gives
+            described = (profile.get(schema) or {}).get("description")
+            if isinstance(described, str):
+                examples.append(described.split("\n\n")[0])
         docs.append(
             SkillDoc(
                 agent_did=did,

@@ -9,6 +9,7 @@ A builder takes keyword arguments only (``key``, ``registry_url``, ``policy`` an
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,16 @@ class SampleSpec:
     extra: str
     summary: str
     builder: str = "build"
+    requires: str | None = None
+    """A module the agent needs beyond its own (an adapter's wrapped package)."""
+
+    def installed(self) -> bool:
+        """Whether the agent's package (and what it requires) is installed."""
+        wanted = self.requires or self.module
+        try:
+            return importlib.util.find_spec(wanted.split(".")[0]) is not None
+        except (ImportError, ValueError):
+            return False
 
     def build(self, **options: Any) -> Sample:
         """Import the agent's module and build it (raises MissingExtraError naming the extra)."""
@@ -76,6 +87,11 @@ CATALOG: dict[str, SampleSpec] = {
             "writer",
             "Qwen2.5-Coder-1.5B-Instruct (llama.cpp; or an OpenAI-compatible server, "
             "WOA_WRITER_BACKEND=openai): generate (streamed), summarize, extract JSON by schema",
+            "woa_samples.writer",
+            "Qwen2.5-Coder-1.5B-Instruct (llama.cpp): generate, summarize, extract JSON by schema",
+            requires="woa_writer",
+        ),
+        SampleSpec(
             "router",
             "woa_router.agent",
             "router",

@@ -72,6 +72,8 @@ def run_agent(
     url = None
     if register:
         url = registry_url or os.environ.get("WOA_REGISTRY_URL") or DEFAULT_REGISTRY_URL
+    if public_url and not public_url.endswith("/"):
+        public_url += "/"  # the agent serves at the root: requests are signed for its path
     policy = InputPolicy.from_env()
     if allow_urls:
         policy = replace(policy, allow_urls=True)

@@ -31,10 +31,10 @@ __all__ = ["Process", "Stack", "default_agents", "up"]
 
 
 def default_agents() -> list[str]:
-    """Every agent of the sample catalog (what ``woa agents run`` knows), in its order."""
+    """Every installed agent of the sample catalog (what ``woa agents run`` knows)."""
     from woa_samples import CATALOG
 
-    return list(CATALOG)
+    return [name for name, spec in CATALOG.items() if spec.installed()]
 
 
 def woa_executable() -> list[str]:
@@ -235,11 +235,12 @@ def up(
     ),
 ) -> None:
     """Start the registry and the sample agents on loopback; Ctrl-C stops them all."""
-    known = default_agents()
-    names = [name.strip() for name in (agents or ",".join(known)).split(",") if name.strip()]
-    unknown = [name for name in names if name not in known]
+    from woa_samples import CATALOG
+
+    names = [n.strip() for n in (agents or ",".join(default_agents())).split(",") if n.strip()]
+    unknown = [name for name in names if name not in CATALOG]
     if unknown:
-        fail(f"no sample agent {', '.join(unknown)}; choose among: {', '.join(known)}")
+        fail(f"no sample agent {', '.join(unknown)}; choose among: {', '.join(CATALOG)}")
     stack = plan_stack(
         names,
         host=host,
