@@ -28,6 +28,7 @@ from woa_agents import (
     AgentClient,
     File,
     InputRequired,
+    NoAgentAvailableError,
     Rejected,
     RemoteAgent,
     SkillContext,
@@ -39,6 +40,7 @@ from woa_protocol import SigningKey
 from woa_samples import Sample
 
 from .planning import (
+    CHOICE_INSTRUCTIONS,
     Candidate,
     Goal,
     InputFile,
@@ -46,6 +48,7 @@ from .planning import (
     PlanningError,
     SkillInfo,
     Step,
+    choice_prompt,
     make_plan,
     text_of,
 )
@@ -277,6 +280,7 @@ class PlannerService:
                     c["agent_url"],
                     c["agent_name"],
                     c["probability"],
+                    c.get("description", ""),
                 )
                 for c in answer["candidates"]
             ]
@@ -288,21 +292,15 @@ class PlannerService:
             """Ask an LM (``extract`` under a grammar) which candidate fits; None if unsure."""
             if not self.use_lm:
                 return None
-            names = [f"option{i + 1}" for i in range(len(candidates))]
-            listing = "\n".join(
-                f"{name}: {c.skill_id} - {c.agent_name}"
-                for name, c in zip(names, candidates, strict=True)
-            )
-            schema = {
-                "type": "object",
-                "properties": {"choice": {"enum": [*names, "unsure"]}},
-                "required": ["choice"],
-            }
-            text = f"Request: {purpose}\nWhich skill should handle it?\n{listing}"
+            text, schema, names = choice_prompt(purpose, candidates)
             try:
                 lm = await self._provider("extract")
                 answer = await run.call(
-                    lm, "extract", {"text": text, "json_schema": schema}, step=None, kind="choose"
+                    lm,
+                    "extract",
+                    {"text": text, "json_schema": schema, "instructions": CHOICE_INSTRUCTIONS},
+                    step=None,
+                    kind="choose",
                 )
             except Exception as exc:  # a failing LM leaves the router's choice standing
                 log.warning("LM choice failed (%s); the router's top choice stands", exc)
@@ -426,7 +424,11 @@ class PlannerService:
             try:
                 remote = where if isinstance(where, RemoteAgent) else await self.client.agent(where)
                 return await run.call(remote, step.skill_id, payload, step=step.index, kind="step")
-            except TransportError as exc:
+            except (TransportError, NoAgentAvailableError) as exc:
+                if isinstance(exc, NoAgentAvailableError) and not all(
+                    isinstance(error, TransportError) for _, error in exc.attempts
+                ):
+                    raise  # an agent answered: its error stands
                 tried.add(where.url if isinstance(where, RemoteAgent) else where)
                 tried.add(step.agent_did)
                 others = [

@@ -26,6 +26,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 __all__ = [
+    "CHOICE_INSTRUCTIONS",
     "Candidate",
     "Choose",
     "Describe",
@@ -36,6 +37,7 @@ __all__ = [
     "Route",
     "SkillInfo",
     "Step",
+    "choice_prompt",
     "make_plan",
     "step_input",
     "text_of",
@@ -71,6 +73,7 @@ class Candidate:
     agent_url: str
     agent_name: str
     probability: float
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -277,6 +280,30 @@ async def make_plan(
             raise PlanningError(f"no allowed skill can {purpose!r} (candidates: {tried})")
         steps.append(step)
     return Plan(goal.text, steps)
+
+
+CHOICE_INSTRUCTIONS = (
+    "You route a request to one of the listed skills. Choose the option whose skill does "
+    "what the request asks for. Answer unsure when none of them fits."
+)
+"""What the LM is told when it chooses among the router's candidates."""
+
+
+def choice_prompt(
+    purpose: str, candidates: Sequence[Candidate]
+) -> tuple[str, dict[str, Any], list[str]]:
+    """The LM's text, its JSON Schema (an enum of the options and ``unsure``) and the names."""
+    names = [f"option{i + 1}" for i in range(len(candidates))]
+    listing = "\n".join(
+        f"{name}: {c.skill_id} ({c.agent_name}) - {c.description or c.skill_id}"
+        for name, c in zip(names, candidates, strict=True)
+    )
+    schema = {
+        "type": "object",
+        "properties": {"choice": {"enum": [*names, "unsure"]}},
+        "required": ["choice"],
+    }
+    return f"Request: {purpose}\nOptions:\n{listing}", schema, names
 
 
 def text_of(output: Any) -> str:

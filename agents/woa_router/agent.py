@@ -54,6 +54,7 @@ class Candidate(BaseModel):
     agent_name: str
     agent_url: str
     probability: float = Field(ge=0, le=1)
+    description: str = Field(default="", description="What the skill's card says it does.")
 
 
 class RouteOut(BaseModel):
@@ -153,6 +154,7 @@ class RouterService:
                     agent_name=r.skill.agent_name,
                     agent_url=r.skill.agent_url,
                     probability=round(r.probability, 6),
+                    description=r.skill.description,
                 )
                 for r in ranked
             ],

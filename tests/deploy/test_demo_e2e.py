@@ -32,9 +32,13 @@ from .compose_native import (
 
 REGISTRIES = ["registry-1", "registry-2"]
 
-pytestmark = pytest.mark.skipif(
-    not CATALOG["writer"].installed(), reason="the writer agent (woa_writer) is not installed"
-)
+pytestmark = [
+    pytest.mark.timeout(1200),  # real models on a shared machine: start-up and three demos
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not CATALOG["writer"].installed(), reason="the writer agent (woa_writer) is not installed"
+    ),
+]
 
 
 @pytest.fixture(scope="module")
