@@ -240,7 +240,7 @@ class PlannerService:
         own_did: str,
         *,
         allow: Sequence[str] = ("*",),
-        confident: float = 0.6,
+        confident: float = 0.4,
         use_lm: bool = True,
         step_timeout: float = 300.0,
     ) -> None:
@@ -495,7 +495,7 @@ def build_agent(
         agent.did,
         allow=allow,
         use_lm=os.environ.get("WOA_PLANNER_USE_LM", "1") != "0",
-        confident=float(os.environ.get("WOA_PLANNER_CONFIDENT", "0.6")),
+        confident=float(os.environ.get("WOA_PLANNER_CONFIDENT", "0.4")),
         step_timeout=float(os.environ.get("WOA_PLANNER_STEP_TIMEOUT", "300")),
     )
 

@@ -242,7 +242,7 @@ async def make_plan(
     *,
     choose: Choose | None = None,
     allowed: Callable[[Candidate], bool] = lambda _: True,
-    confident: float = 0.6,
+    confident: float = 0.4,
 ) -> Plan:
     """Plan ``goal``: one step per input file, then one for the goal itself."""
     steps: list[Step] = []

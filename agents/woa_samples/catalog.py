@@ -30,14 +30,11 @@ class SampleSpec:
     extra: str
     summary: str
     builder: str = "build"
-    requires: str | None = None
-    """A module the agent needs beyond its own (an adapter's wrapped package)."""
 
     def installed(self) -> bool:
-        """Whether the agent's package (and what it requires) is installed."""
-        wanted = self.requires or self.module
+        """Whether the agent's package is installed (its extra may still be missing)."""
         try:
-            return importlib.util.find_spec(wanted.split(".")[0]) is not None
+            return importlib.util.find_spec(self.module.split(".")[0]) is not None
         except (ImportError, ValueError):
             return False
 
@@ -87,9 +84,6 @@ CATALOG: dict[str, SampleSpec] = {
             "writer",
             "Qwen2.5-Coder-1.5B-Instruct (llama.cpp; or an OpenAI-compatible server, "
             "WOA_WRITER_BACKEND=openai): generate (streamed), summarize, extract JSON by schema",
-            "woa_samples.writer",
-            "Qwen2.5-Coder-1.5B-Instruct (llama.cpp): generate, summarize, extract JSON by schema",
-            requires="woa_writer",
         ),
         SampleSpec(
             "router",

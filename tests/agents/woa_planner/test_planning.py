@@ -80,6 +80,7 @@ async def test_one_step_per_file_then_the_goal_fed_their_text() -> None:
         Goal(GOAL, (IMAGE, AUDIO), {"schema": {"type": "object"}}),
         table.route,
         table.describe,
+        confident=0.6,
         choose=table.choose,
     )
     assert [s.skill_id for s in plan.steps] == ["read", "transcribe", "extract"]
@@ -94,7 +95,9 @@ async def test_one_step_per_file_then_the_goal_fed_their_text() -> None:
 
 async def test_unsure_lm_falls_back_to_the_router_and_unmet_schemas_are_skipped() -> None:
     table = Table(RANKING, lm=None)
-    plan = await make_plan(Goal(GOAL, (), {}), table.route, table.describe, choose=table.choose)
+    plan = await make_plan(
+        Goal(GOAL, (), {}), table.route, table.describe, choose=table.choose, confident=0.6
+    )
     # summarize's schema is met (text only); extract's needs "schema", absent from the data
     assert plan.steps[0].skill_id == "summarize"
     assert plan.steps[0].chosen_by == "fallback"
