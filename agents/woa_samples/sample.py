@@ -52,10 +52,12 @@ def serve(
     registry_url: str | None = None,
     preload: bool = True,
     echo: Callable[[str], None] | None = None,
+    public_url: str | None = None,
 ) -> None:
     """Load the models (unless ``preload`` is False), serve and register until Ctrl-C.
 
-    ``echo`` prints progress lines (default: ``print``, flushed).
+    ``echo`` prints progress lines (default: ``print``, flushed); ``public_url`` is the
+    URL the card names when it differs from the bound address (a container behind a name).
     """
     say = echo or (lambda line: print(line, flush=True))
 
@@ -63,7 +65,9 @@ def serve(
         if preload:
             say(f"{sample.agent.name}: loading the model...")
             await sample.warm()
-        async with sample.agent.running(host, port, registry_url=registry_url) as running:
+        async with sample.agent.running(
+            host, port, registry_url=registry_url, public_url=public_url
+        ) as running:
             where = f", registering with {registry_url}" if registry_url else ""
             say(f"{sample.agent.name} ({sample.agent.did}) serving at {running.url}{where}")
             await running.wait()

@@ -7,7 +7,7 @@ import importlib.metadata
 
 import typer
 
-from . import bench, canon, card, keys, run, spec
+from . import bench, canon, card, demo, keys, run, spec, up
 
 __all__ = ["app"]
 
@@ -41,6 +41,8 @@ app.add_typer(spec.app, name="spec")
 app.add_typer(bench.app, name="bench")
 app.command("canon")(canon.canon)
 app.command("run")(run.run)
+app.command("up")(up.up)
+app.command("demo")(demo.demo)
 
 # Later parts plug their commands in here; each module exposes ``register_commands(app)``.
 for _module in (

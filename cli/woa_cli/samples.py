@@ -27,8 +27,18 @@ def _catalog_help() -> str:
 
 def run_agent(
     name: str = typer.Argument(..., help="The sample agent to run (listed above)."),
-    host: str = typer.Option("127.0.0.1", help="Address to bind."),
-    port: int = typer.Option(8000, help="Port (0: any free port)."),
+    host: str = typer.Option(
+        "127.0.0.1", envvar="WOA_AGENT_HOST", help="Address to bind (env WOA_AGENT_HOST)."
+    ),
+    port: int = typer.Option(
+        8000, envvar="WOA_AGENT_PORT", min=0, max=65535, help="Port (env WOA_AGENT_PORT; 0: any)."
+    ),
+    public_url: str | None = typer.Option(
+        None,
+        "--public-url",
+        envvar="WOA_AGENT_PUBLIC_URL",
+        help="The URL the card names, when not the bound address (env WOA_AGENT_PUBLIC_URL).",
+    ),
     registry_url: str | None = typer.Option(
         None,
         "--registry-url",
@@ -62,6 +72,8 @@ def run_agent(
     url = None
     if register:
         url = registry_url or os.environ.get("WOA_REGISTRY_URL") or DEFAULT_REGISTRY_URL
+    if public_url and not public_url.endswith("/"):
+        public_url += "/"  # the agent serves at the root: requests are signed for its path
     policy = InputPolicy.from_env()
     if allow_urls:
         policy = replace(policy, allow_urls=True)
@@ -74,8 +86,9 @@ def run_agent(
             registry_url=url,
             preload=preload,
             echo=typer.echo,
+            public_url=public_url,
         )
-    except (MissingExtraError, WeightChecksumError, FileNotFoundError) as exc:
+    except (MissingExtraError, WeightChecksumError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
 
 

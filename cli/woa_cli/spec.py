@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -24,7 +25,10 @@ _PROBLEM_MODULES = ("woa_registry.problems", "woa_agents.problems", "woa_registr
 
 
 def default_spec_dir() -> Path:
-    """The repository's spec/ folder (next to the protocol package in a source checkout)."""
+    """The spec/ folder: ``WOA_SPEC_DIR`` when set (an installed image), else the checkout's."""
+    configured = os.environ.get("WOA_SPEC_DIR")
+    if configured:
+        return Path(configured)
     return Path(woa_protocol.__file__).resolve().parents[2] / "spec"
 
 

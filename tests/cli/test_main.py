@@ -31,6 +31,8 @@ def test_version() -> None:
         ["bench", "protocol"],
         ["canon"],
         ["run"],
+        ["up"],
+        ["demo"],
     ],
 )
 def test_help_everywhere(command: list[str]) -> None:
