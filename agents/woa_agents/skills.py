@@ -60,9 +60,48 @@ def _schema(annotation: Any) -> dict[str, Any]:
         except Exception:  # an annotation pydantic cannot describe: any value
             schema = {}
     schema.setdefault("$schema", _SCHEMA_DIALECT)
-    cleaned: dict[str, Any] = clean_empty(schema) or {"$schema": _SCHEMA_DIALECT}
+    cleaned: dict[str, Any] = clean_empty(_true_for_empty(schema)) or {"$schema": _SCHEMA_DIALECT}
     check_schema(cleaned)
     return cleaned
+
+
+_SUBSCHEMA_MAPS = ("$defs", "definitions", "properties", "patternProperties", "dependentSchemas")
+_SUBSCHEMA = (
+    "items",
+    "additionalProperties",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "contains",
+    "propertyNames",
+    "not",
+    "if",
+    "then",
+    "else",
+)
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+
+
+def _true_for_empty(schema: Any) -> Any:
+    """``schema`` with every empty subschema ``{}`` written as its equal, ``true``.
+
+    Signed cards drop empty objects (CARD-005), which would leave a ``$ref`` to an empty
+    ``$defs`` entry (pydantic's ``JsonValue``, any value) dangling; ``true`` survives.
+    Only schema positions change: ``default``, ``const``, ``enum`` and ``examples`` keep
+    their data as written.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for name, value in schema.items():
+        if name in _SUBSCHEMA_MAPS and isinstance(value, dict):
+            out[name] = {k: _true_for_empty(v) if v != {} else True for k, v in value.items()}
+        elif name in _SUBSCHEMA:
+            out[name] = True if value == {} else _true_for_empty(value)
+        elif name in _SUBSCHEMA_LISTS and isinstance(value, list):
+            out[name] = [True if v == {} else _true_for_empty(v) for v in value]
+        else:
+            out[name] = value
+    return out
 
 
 def _typed_model(annotation: Any) -> type[BaseModel] | None:

@@ -168,3 +168,26 @@ def test_an_example_that_needs_an_empty_value_is_refused() -> None:
 def test_a_card_needs_a_description() -> None:
     with pytest.raises(ValueError, match="description"):
         Agent("x", "")
+
+
+@pytest.mark.req("CARD-005")
+def test_a_model_with_any_json_value_keeps_its_schema_whole() -> None:
+    from typing import Any as AnyValue
+
+    from pydantic import BaseModel, JsonValue
+
+    from woa_protocol import validate_instance
+
+    class Loose(BaseModel):
+        value: JsonValue
+        extra: dict[str, AnyValue] = {}
+
+    agent = Agent("loose", "takes any JSON value")
+
+    @agent.skill()
+    async def echo(request: Loose) -> Loose:
+        return request
+
+    schema = agent.skills["echo"].input_schema
+    assert validate_instance(schema, {"value": {"a": [1, None]}}) == []
+    assert validate_instance(schema, {}) != []  # value is still required
