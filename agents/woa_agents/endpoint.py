@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Required, TypedDict
 
@@ -62,7 +63,7 @@ class Exchange:
         self.request_id: Any = None
 
 
-class SignedEndpoint:
+class SignedEndpoint(ABC):
     """An ASGI endpoint that verifies each request and signs each answer (spec AGT-040).
 
     A binding says how a request is routed (:meth:`route`), served (:meth:`serve`) and how
@@ -96,19 +97,19 @@ class SignedEndpoint:
         """The operation's name as observed before the body is read, and the binding's route."""
         return "-", None
 
+    @abstractmethod
     async def serve(
         self, scope: Scope, exchange: Exchange, verified: VerifiedMessage | None
     ) -> Answer:
         """Answer a request whose body is read and whose signature is verified."""
-        raise NotImplementedError
 
+    @abstractmethod
     def error_body(self, exchange: Exchange, exc: RpcError) -> tuple[int, bytes]:
         """The binding's error answer: HTTP status and body."""
-        raise NotImplementedError
 
+    @abstractmethod
     def internal_error_body(self, exchange: Exchange, exc: Exception) -> tuple[int, bytes]:
         """The binding's answer to an unexpected exception: HTTP status and body."""
-        raise NotImplementedError
 
     async def handle(self, scope: Scope, receive: Receive) -> Answer | None:
         """Handle one request; return the (signed) answer, or None if the client left."""
