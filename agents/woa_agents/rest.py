@@ -13,18 +13,14 @@ AGT-005). Requests are verified and answers signed exactly as on the JSON-RPC ro
 
 from __future__ import annotations
 
-import logging
 import re
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope
 
-from woa_protocol import AmbiguousHostError, HttpRequest, HttpResponse, MessageSigner
-from woa_protocol.httpsig import decode_headers, target_uri
+from woa_protocol import HttpRequest, VerifiedMessage
 from woa_protocol.models import (
     CancelTaskRequest,
     GetTaskRequest,
@@ -33,26 +29,12 @@ from woa_protocol.models import (
     SubscribeToTaskRequest,
 )
 
+from .endpoint import Exchange, SignedEndpoint
 from .errors import JsonRpcCode, RpcError
-from .jsonrpc.handler import A2ARequestHandler, CallInfo, RawJson, parse_request
-from .signing import RequestVerifier
-from .tracing import TraceContext
-from .transport import (
-    Answer,
-    ClientGoneError,
-    JsonAnswer,
-    TooLargeError,
-    check_json_content_type,
-    parse_body,
-    read_body,
-    to_json,
-)
+from .jsonrpc.handler import CallInfo, RawJson, parse_request
+from .transport import Answer, check_json_content_type, parse_body, to_json
 
 __all__ = ["HTTP_STATUS", "RestEndpoint", "rest_operation"]
-
-log = logging.getLogger(__name__)
-
-_JSON = "application/json"
 
 HTTP_STATUS: dict[int, tuple[int, str, str]] = {
     JsonRpcCode.TASK_NOT_FOUND: (404, "NOT_FOUND", "TASK_NOT_FOUND"),
@@ -152,99 +134,40 @@ def _query(scope: Scope) -> dict[str, Any]:
     return out
 
 
-class RestEndpoint:
+class RestEndpoint(SignedEndpoint):
     """The ASGI endpoint serving the HTTP+JSON binding through an :class:`A2ARequestHandler`."""
 
-    def __init__(
-        self,
-        handler: A2ARequestHandler,
-        *,
-        signer: MessageSigner,
-        verifier: RequestVerifier,
-        max_body_bytes: int = 1024 * 1024,
-        public_url: str | None = None,
-        observe: Callable[[str, str, float], None] | None = None,
-    ) -> None:
-        self.handler = handler
-        self.signer = signer
-        self.verifier = verifier
-        self.max_body_bytes = max_body_bytes
-        self.public_url = public_url
-        self._observe = observe
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point: answer one request."""
-        answer = await self.handle(scope, receive)
-        if answer is not None:
-            await answer(scope, receive, send)
-
-    async def handle(self, scope: Scope, receive: Receive) -> Answer | None:
-        """Handle one request; return the (signed) answer, or None if the client left."""
-        started = time.perf_counter()
-        method = str(scope["method"])
+    def route(self, scope: Scope) -> tuple[str, Any]:
+        """The operation the path names (observed as ``-`` when there is none)."""
         found = rest_operation(str(scope["path"]))
-        operation = found[0] if found else "-"
-        outcome = "ok"
-        headers = decode_headers(scope["headers"])
-        http_request = HttpRequest(method, "", headers, normalized=True)
-        try:
-            try:
-                http_request.url = target_uri(scope, self.public_url)
-            except AmbiguousHostError as exc:
-                raise RpcError(
-                    JsonRpcCode.INVALID_REQUEST,
-                    exc.detail,
-                    reason="AMBIGUOUS_HOST",
-                    metadata={"type": exc.problem.uri},
-                ) from None
-            try:
-                http_request.body = await read_body(receive, headers, self.max_body_bytes)
-            except ClientGoneError:
-                outcome = "CLIENT_DISCONNECTED"
-                return None
-            except TooLargeError:
-                raise RpcError(
-                    JsonRpcCode.INVALID_REQUEST,
-                    f"payload too large: the limit is {self.max_body_bytes} bytes",
-                    reason="PAYLOAD_TOO_LARGE",
-                    metadata={"maxBodyBytes": str(self.max_body_bytes)},
-                    http_status=413,
-                ) from None
-            verified = self.verifier.verify(http_request)
-            if found is None:
-                raise RpcError(JsonRpcCode.METHOD_NOT_FOUND, f"no A2A operation at {scope['path']}")
-            operation, methods, task_id = found
-            if method not in methods:
-                raise RpcError(
-                    JsonRpcCode.METHOD_NOT_FOUND,
-                    f"{method} is not allowed here; use {', '.join(sorted(methods))}",
-                    reason="METHOD_NOT_ALLOWED",
-                )
-            version = headers.get("a2a-version")
-            if version and not version.startswith("1."):
-                raise RpcError(
-                    JsonRpcCode.VERSION_NOT_SUPPORTED,
-                    f"A2A-Version {version} is not supported; this agent speaks 1.0",
-                )
-            trace = TraceContext.parse(headers.get("traceparent"))
-            call = CallInfo(
-                caller_did=verified.did if verified else None,
-                trace=trace.child() if trace else TraceContext.new(),
+        return (found[0] if found else "-"), found
+
+    async def serve(
+        self, scope: Scope, exchange: Exchange, verified: VerifiedMessage | None
+    ) -> Answer:
+        """Check the route and method, then answer the operation in HTTP+JSON."""
+        found: tuple[str, frozenset[str], str | None] | None = exchange.route
+        if found is None:
+            raise RpcError(JsonRpcCode.METHOD_NOT_FOUND, f"no A2A operation at {scope['path']}")
+        operation, methods, task_id = found
+        method = exchange.request.method
+        if method not in methods:
+            raise RpcError(
+                JsonRpcCode.METHOD_NOT_FOUND,
+                f"{method} is not allowed here; use {', '.join(sorted(methods))}",
+                reason="METHOD_NOT_ALLOWED",
             )
-            label = verified.label if verified else None
-            return await self._dispatch(operation, task_id, scope, http_request, call, label)
-        except RpcError as exc:
-            outcome = exc.reason
-            status, body = _error_body(exc)
-            return self._json(http_request, status, body, content_type=_JSON)
-        except Exception:  # the agent keeps serving whatever a handler does
-            log.exception("internal error in %s", operation)
-            outcome = "INTERNAL_ERROR"
-            status, body = _error_body(RpcError(JsonRpcCode.INTERNAL_ERROR, "internal error"))
-            return self._json(http_request, status, body, content_type=_JSON)
-        finally:
-            if self._observe is not None:
-                self._observe(operation, outcome, time.perf_counter() - started)
+        call = CallInfo.of(exchange.request.headers, verified)
+        label = verified.label if verified else None
+        return await self._dispatch(operation, task_id, scope, exchange.request, call, label)
+
+    def error_body(self, exchange: Exchange, exc: RpcError) -> tuple[int, bytes]:
+        """An AIP-193 error object with the HTTP status of A2A's mapping table."""
+        return _error_body(exc)
+
+    def internal_error_body(self, exchange: Exchange, exc: Exception) -> tuple[int, bytes]:
+        """500 INTERNAL, naming nothing of the exception."""
+        return _error_body(RpcError(JsonRpcCode.INTERNAL_ERROR, "internal error"))
 
     def _body(self, request: HttpRequest) -> dict[str, Any]:
         if not request.body.strip():
@@ -297,37 +220,7 @@ class RestEndpoint:
         else:  # ListTasks
             result = await h.list_tasks(parse_request(ListTasksRequest, _query(scope)), call)
         body = bytes(result) if isinstance(result, RawJson) else to_json(result)
-        return self._json(request, 200, body, label=label)
-
-    def _json(
-        self,
-        request: HttpRequest,
-        status: int,
-        body: bytes,
-        *,
-        label: str | None = None,
-        content_type: str = _JSON,
-    ) -> Answer:
-        response = HttpResponse(
-            status, {"content-type": content_type}, body, request=request, normalized=True
-        )
-        if label is not None:  # already verified: bind without parsing the fields again
-            self.signer.sign_response(response, label)
-        else:
-            self.signer.sign_reply(response)
-        return JsonAnswer(status, response.headers, body)
+        return self.signed_json(request, 200, body, label)
 
     def _stream(self, request: HttpRequest, events: AsyncIterator[dict[str, Any]]) -> Answer:
-        head = HttpResponse(200, {"content-type": "text/event-stream"}, request=request)
-        self.signer.sign_reply(head, stream=True)
-
-        async def body() -> AsyncIterator[bytes]:
-            try:
-                async for event in events:
-                    yield b"data: " + to_json(event) + b"\n\n"
-            except RpcError as exc:
-                yield b"event: error\ndata: " + _error_body(exc)[1] + b"\n\n"
-
-        headers = dict(head.headers)
-        headers["cache-control"] = "no-cache"
-        return StreamingResponse(body(), headers=headers)
+        return self.signed_stream(request, events, to_json, lambda exc: _error_body(exc)[1])

@@ -33,7 +33,7 @@ def _value(data: Any) -> Value:
     return struct.fields["v"]
 
 
-async def _start(context: Any, queue: Any) -> Any:
+async def start_task(context: Any, queue: Any) -> Any:
     """Enqueue the task (a2a-sdk 1.3 wants it first, unless resuming) and return an updater."""
     from a2a.server.tasks import TaskUpdater
     from a2a.types.a2a_pb2 import Task, TaskState, TaskStatus
@@ -58,7 +58,7 @@ def executors() -> dict[str, Any]:
 
     class Shout(AgentExecutor):
         async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
-            updater = await _start(context, event_queue)
+            updater = await start_task(context, event_queue)
             await updater.start_work()
             parts: list[Part] = []
             for part in context.message.parts if context.message else []:
@@ -100,7 +100,7 @@ def executors() -> dict[str, Any]:
     class AskName(AgentExecutor):
         async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
             resuming = context.current_task is not None
-            updater = await _start(context, event_queue)
+            updater = await start_task(context, event_queue)
             if not resuming:
                 question = updater.new_agent_message([Part(text="What is your name?")])
                 await updater.requires_input(question)
@@ -118,14 +118,14 @@ def executors() -> dict[str, Any]:
             self.started: list[str] = []
 
         async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
-            updater = await _start(context, event_queue)
+            updater = await start_task(context, event_queue)
             await updater.start_work()
             self.started.append(str(context.task_id))
             await asyncio.sleep(30)
 
         async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
             self.cancelled.append(str(context.task_id))
-            updater = await _start(context, event_queue)
+            updater = await start_task(context, event_queue)
             await updater.update_status(TaskState.TASK_STATE_CANCELED)
 
     return {"shout": Shout, "greet": Greeter, "ask": AskName, "slow": Slow}

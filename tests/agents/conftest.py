@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +13,16 @@ import httpx
 import pytest
 from pydantic import BaseModel, Field
 
-from woa_agents import Agent, InputRequired, Partial, Progress, Rejected, SkillContext
+from woa_agents import (
+    Agent,
+    AgentClient,
+    InputRequired,
+    Partial,
+    Progress,
+    Rejected,
+    RemoteAgent,
+    SkillContext,
+)
 from woa_protocol import HttpRequest, MessageSigner, SigningKey
 
 
@@ -83,6 +93,20 @@ def make_agent(**kwargs: Any) -> Agent:
         return {"nope": 1}  # type: ignore[return-value]
 
     return agent
+
+
+@contextlib.asynccontextmanager
+async def stuck_then_open() -> AsyncIterator[tuple[AgentClient, list[RemoteAgent]]]:
+    """Two running agents and a client knowing both: ``wait`` on "go" hangs on the first only."""
+    first, second = make_agent(), make_agent()
+    second.gate["go"] = asyncio.Event()  # type: ignore[attr-defined]
+    second.gate["go"].set()  # type: ignore[attr-defined]
+    async with (
+        first.running() as a,
+        second.running() as b,
+        AgentClient(SigningKey.generate(), timeout=5) as client,
+    ):
+        yield client, [await client.agent(a.url), await client.agent(b.url)]
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from woa_agents import (
 from woa_protocol import SigningKey
 from woa_protocol.models import Task, TaskState
 
-from .conftest import CountOut, EchoIn, EchoOut, make_agent
+from .conftest import CountOut, EchoIn, EchoOut, make_agent, stuck_then_open
 
 
 @pytest.mark.req("AGT-032")
@@ -152,15 +152,7 @@ async def test_failover_when_an_agent_is_down() -> None:
 
 @pytest.mark.req("AGT-060")
 async def test_timeout_does_not_repeat_a_non_idempotent_call() -> None:
-    first, second = make_agent(), make_agent()
-    second.gate["go"] = asyncio.Event()  # type: ignore[attr-defined]
-    second.gate["go"].set()  # type: ignore[attr-defined]
-    async with (
-        first.running() as a,
-        second.running() as b,
-        AgentClient(SigningKey.generate(), timeout=5) as client,
-    ):
-        agents = [await client.agent(a.url), await client.agent(b.url)]
+    async with stuck_then_open() as (client, agents):
         with pytest.raises(AgentCallError, match="did not answer"):
             await client.call("wait", {"text": "go"}, agents=agents, timeout=0.3)
         assert (await client.list_tasks(agent=agents[1])).total_size == 0

@@ -23,52 +23,23 @@ from woa_agents import (
 )
 from woa_agents.files import MediaTypes
 from woa_protocol import SigningKey
-from woa_protocol.models import BINDING_HTTP_JSON, Message, Part, Role, Task, TaskState
+from woa_protocol.models import BINDING_HTTP_JSON, Message, Task, TaskState
 
-
-class Ask(BaseModel):
-    question: str
-    lang: str = "en"
-
-
-class Answer(BaseModel):
-    answer: str
-    lang: str
+from .plain_skills import Answer, plain_agent
 
 
 class Caption(BaseModel):
     image: Annotated[File, MediaTypes("image/png")]
 
 
-class Strict(BaseModel):
-    text: str
-
-
 def build() -> Agent:
-    agent = Agent("plain", "Plain A2A skills.")
-
-    @agent.skill(default=True)
-    async def chat(text: str) -> str:
-        """Upper-case text."""
-        return text.upper()
-
-    @agent.skill()
-    async def ask(request: Ask) -> Answer:
-        return Answer(answer=request.question[::-1], lang=request.lang)
+    agent = plain_agent()
 
     @agent.skill()
     async def caption(request: Caption) -> list[str | File]:
         assert request.image.raw is not None
         flipped = File(raw=request.image.raw[::-1], media_type="image/png", filename="out.png")
         return [f"{len(request.image.raw)} bytes", flipped]
-
-    @agent.skill(plain_text=False)
-    async def strict(request: Strict) -> str:
-        return request.text
-
-    @agent.skill()
-    async def hello(text: str) -> Message:
-        return Message(message_id="r1", role=Role.AGENT, parts=[Part(text=f"hi {text}")])
 
     return agent
 

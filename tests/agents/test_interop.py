@@ -8,20 +8,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.struct_pb2 import Struct, Value
 
 from woa_agents import AgentClient, AgentIdentityError, SignaturePolicy
 from woa_protocol import SigningKey
+from woa_protocol.models import BINDING_JSONRPC
 
+from .a2a_sdk_agents import a2a_sdk_app, serve, start_task
 from .conftest import make_agent
 
 pytestmark = pytest.mark.interop
@@ -90,38 +87,16 @@ async def test_a2a_sdk_client_reads_our_errors() -> None:
 # -- the other direction: an agent built with a2a-sdk's server parts ----------------------
 
 
-def a2a_sdk_app(url: str) -> Any:
+def upper_app(url: str) -> Any:
+    """An a2a-sdk agent whose one skill, ``upper``, upper-cases the ``text`` of its data."""
     from a2a.server.agent_execution import AgentExecutor, RequestContext
     from a2a.server.events import EventQueue
-    from a2a.server.request_handlers import DefaultRequestHandler
-    from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
-    from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
-    from a2a.types.a2a_pb2 import (
-        AgentCapabilities,
-        AgentCard,
-        AgentInterface,
-        AgentSkill,
-        Part,
-        Task,
-        TaskState,
-        TaskStatus,
-    )
+    from a2a.types.a2a_pb2 import Part
     from a2a.utils.errors import TaskNotCancelableError
-    from starlette.applications import Starlette
 
     class Upper(AgentExecutor):
         async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
-            assert context.task_id is not None
-            assert context.context_id is not None
-            await event_queue.enqueue_event(  # a2a-sdk 1.3 wants the Task first
-                Task(
-                    id=context.task_id,
-                    context_id=context.context_id,
-                    status=TaskStatus(state=TaskState.TASK_STATE_SUBMITTED),
-                    history=[context.message] if context.message else [],
-                )
-            )
-            updater = TaskUpdater(event_queue, context.task_id, context.context_id)
+            updater = await start_task(context, event_queue)
             await updater.start_work()
             data = MessageToDict(context.message.parts[0].data) if context.message else {}
             reply = {"text": str(data.get("text", "")).upper()}
@@ -131,43 +106,12 @@ def a2a_sdk_app(url: str) -> Any:
         async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
             raise TaskNotCancelableError("this sample agent finishes at once")
 
-    card = AgentCard(
-        name="a2a-sdk upper",
-        description="upper-cases text",
-        version="1.0.0",
-        supported_interfaces=[
-            AgentInterface(url=url, protocol_binding="JSONRPC", protocol_version="1.0")
-        ],
-        capabilities=AgentCapabilities(streaming=True),
-        default_input_modes=["application/json"],
-        default_output_modes=["application/json"],
-        skills=[AgentSkill(id="upper", name="upper", description="upper", tags=["text"])],
-    )
-    handler = DefaultRequestHandler(Upper(), InMemoryTaskStore(), card)
-    return Starlette(routes=[*create_agent_card_routes(card), *create_jsonrpc_routes(handler, "/")])
-
-
-@contextlib.asynccontextmanager
-async def serve(app_for_url: Any) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
-    server = uvicorn.Server(uvicorn.Config(app_for_url(url), log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        assert not task.done()
-        await asyncio.sleep(0.01)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    return a2a_sdk_app("upper", url, bindings=(BINDING_JSONRPC,), executor=Upper())
 
 
 @pytest.mark.req("AGT-061")
 async def test_sdk_client_calls_an_a2a_sdk_agent() -> None:
-    async with serve(a2a_sdk_app) as url:
+    async with serve(upper_app) as url:
         async with AgentClient(SigningKey.generate(), allow_unsigned=True) as client:
             out = await client.call("upper", {"text": "plain a2a"}, agent=url)
             assert out == {"text": "PLAIN A2A"}

@@ -20,16 +20,7 @@ from woa_protocol import SigningKey
 from woa_protocol.models import Message, Part, Role
 
 from .conftest import RawCaller
-
-
-class Ask(BaseModel):
-    question: str
-    lang: str = "en"
-
-
-class Answer(BaseModel):
-    answer: str
-    lang: str
+from .plain_skills import plain_agent
 
 
 class Caption(BaseModel):
@@ -42,21 +33,8 @@ class Album(BaseModel):
     photos: list[File]
 
 
-class Strict(BaseModel):
-    text: str
-
-
 def build() -> Agent:
-    agent = Agent("plain", "Plain A2A skills.")
-
-    @agent.skill(default=True)
-    async def chat(text: str) -> str:
-        """Echo text, upper-cased."""
-        return text.upper()
-
-    @agent.skill()
-    async def ask(request: Ask) -> Answer:
-        return Answer(answer=request.question[::-1], lang=request.lang)
+    agent = plain_agent()
 
     @agent.skill()
     async def caption(request: Caption) -> File:
@@ -66,14 +44,6 @@ def build() -> Agent:
     @agent.skill()
     async def album(request: Album) -> list[str | File]:
         return [f"{request.title}: {len(request.photos)}", *request.photos]
-
-    @agent.skill(plain_text=False)
-    async def strict(request: Strict) -> str:
-        return request.text
-
-    @agent.skill()
-    async def hello(text: str) -> Message:
-        return Message(message_id="r1", role=Role.AGENT, parts=[Part(text=f"hi {text}")])
 
     @agent.skill()
     async def noted(text: str) -> list[str | Message]:

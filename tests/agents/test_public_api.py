@@ -11,6 +11,7 @@ import pytest
         "woa_agents",
         "woa_agents.tasks",
         "woa_agents.jsonrpc",
+        "woa_agents.endpoint",
         "woa_agents.client",
         "woa_agents.errors",
         "woa_agents.http",

@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.agents.conftest import make_agent
+from tests.agents.conftest import stuck_then_open
 from tests.registry._support import REGISTRY_KEY, LiveServer
-from woa_agents import AgentClient, Backoff, StateClient, StateClientError, UpdateConflictError
+from woa_agents import Backoff, StateClient, StateClientError, UpdateConflictError
 from woa_agents.http import NO_RETRY
 from woa_protocol import SigningKey
 from woa_protocol.models import TaskState
@@ -170,15 +170,7 @@ async def test_429_is_retried_after_retry_after(default_rate: LiveServer) -> Non
 
 @pytest.mark.req("AGT-063")
 async def test_timed_out_attempt_is_cancelled_on_the_sdk_agent() -> None:
-    first, second = make_agent(), make_agent()
-    second.gate["go"] = asyncio.Event()  # type: ignore[attr-defined]
-    second.gate["go"].set()  # type: ignore[attr-defined]
-    async with (
-        first.running() as a,
-        second.running() as b,
-        AgentClient(SigningKey.generate(), timeout=5) as client,
-    ):
-        agents = [await client.agent(a.url), await client.agent(b.url)]
+    async with stuck_then_open() as (client, agents):
         out = await client.call(
             "wait", {"text": "go"}, agents=agents, timeout=0.5, retry_non_idempotent=True
         )

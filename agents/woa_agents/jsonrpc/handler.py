@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from woa_protocol import VerifiedMessage
 from woa_protocol.ids import random_hex
 from woa_protocol.models import (
     SKILL_METADATA_KEY,
@@ -67,6 +68,21 @@ class CallInfo:
 
     caller_did: str | None
     trace: TraceContext
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str], verified: VerifiedMessage | None) -> CallInfo:
+        """The call a verified request makes; an ``A2A-Version`` other than 1.x is refused."""
+        version = headers.get("a2a-version")
+        if version and not version.startswith("1."):
+            raise RpcError(
+                JsonRpcCode.VERSION_NOT_SUPPORTED,
+                f"A2A-Version {version} is not supported; this agent speaks 1.0",
+            )
+        trace = TraceContext.parse(headers.get("traceparent"))
+        return cls(
+            caller_did=verified.did if verified else None,
+            trace=trace.child() if trace else TraceContext.new(),
+        )
 
 
 def _invalid(message: str, *, reason: str = "INVALID_PARAMS", **kw: Any) -> RpcError:

@@ -9,22 +9,13 @@ documented JSON-RPC error (spec AGT-040).
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from pydantic import BaseModel
-from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope
 
-from woa_protocol import (
-    AmbiguousHostError,
-    HttpRequest,
-    HttpResponse,
-    MessageSigner,
-)
-from woa_protocol.httpsig import decode_headers, target_uri
+from woa_protocol import VerifiedMessage
 from woa_protocol.models import (
     CancelTaskRequest,
     GetTaskRequest,
@@ -33,24 +24,12 @@ from woa_protocol.models import (
     SubscribeToTaskRequest,
 )
 
+from ..endpoint import EndpointOptions, Exchange, SignedEndpoint
 from ..errors import JsonRpcCode, RpcError
-from ..signing import RequestVerifier
-from ..tracing import TraceContext
-from ..transport import (
-    Answer,
-    ClientGoneError,
-    JsonAnswer,
-    TooLargeError,
-    check_json_content_type,
-    parse_body,
-    read_body,
-    to_json,
-)
+from ..transport import Answer, check_json_content_type, parse_body, to_json
 from .handler import A2ARequestHandler, CallInfo, RawJson, parse_request
 
 __all__ = ["JsonRpcEndpoint", "METHODS"]
-
-log = logging.getLogger(__name__)
 
 METHODS = (
     "SendMessage",
@@ -68,7 +47,6 @@ _PUSH = (
     "ListTaskPushNotificationConfigs",
     "DeleteTaskPushNotificationConfig",
 )
-_JSON = "application/json"
 
 
 def _result_json(request_id: Any, result: Any) -> bytes:
@@ -93,25 +71,11 @@ def _typed(
     return call
 
 
-class JsonRpcEndpoint:
+class JsonRpcEndpoint(SignedEndpoint):
     """The ASGI endpoint serving :data:`METHODS` through an :class:`A2ARequestHandler`."""
 
-    def __init__(
-        self,
-        handler: A2ARequestHandler,
-        *,
-        signer: MessageSigner,
-        verifier: RequestVerifier,
-        max_body_bytes: int = 1024 * 1024,
-        public_url: str | None = None,
-        observe: Callable[[str, str, float], None] | None = None,
-    ) -> None:
-        self.handler = handler
-        self.signer = signer
-        self.verifier = verifier
-        self.max_body_bytes = max_body_bytes
-        self.public_url = public_url
-        self._observe = observe
+    def __init__(self, handler: A2ARequestHandler, **options: Unpack[EndpointOptions]) -> None:
+        super().__init__(handler, **options)
         self._unary: dict[str, Callable[[Any, CallInfo], Awaitable[Any]]] = {
             "SendMessage": _typed(SendMessageRequest, handler.send_message),
             "GetTask": _typed(GetTaskRequest, handler.get_task),
@@ -125,91 +89,43 @@ class JsonRpcEndpoint:
             "SubscribeToTask": _typed(SubscribeToTaskRequest, handler.subscribe_to_task),
         }
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point: answer one POST."""
-        answer = await self.handle(scope, receive)
-        if answer is not None:
-            await answer(scope, receive, send)
+    async def serve(
+        self, scope: Scope, exchange: Exchange, verified: VerifiedMessage | None
+    ) -> Answer:
+        """Parse the envelope, dispatch by method name, answer in JSON-RPC."""
+        request = exchange.request
+        check_json_content_type(request.headers)
+        body = parse_body(request.body)
+        if isinstance(body, dict):
+            rid = body.get("id")
+            exchange.request_id = (
+                rid if isinstance(rid, str | int) and not isinstance(rid, bool) else None
+            )
+        method = exchange.operation = self._check_envelope(body)
+        call = CallInfo.of(request.headers, verified)
+        params = body.get("params", {})
+        request_id = exchange.request_id
+        if method in self._streaming:
+            events = await self._streaming[method](params, call)
+            return self.signed_stream(
+                request,
+                events,
+                lambda event: to_json({"jsonrpc": "2.0", "id": request_id, "result": event}),
+                lambda exc: to_json({"jsonrpc": "2.0", "id": request_id, "error": exc.to_error()}),
+            )
+        result = await self._unary[method](params, call)
+        label = verified.label if verified else None
+        return self.signed_json(request, 200, _result_json(request_id, result), label)
 
-    async def handle(self, scope: Scope, receive: Receive) -> Answer | None:
-        """Handle one POST; return the (signed) answer, or None if the client left."""
-        started = time.perf_counter()
-        method = "-"
-        outcome = "ok"
-        headers = decode_headers(scope["headers"])
-        http_request = HttpRequest("POST", "", headers, normalized=True)
-        request_id: Any = None
-        try:
-            try:
-                http_request.url = target_uri(scope, self.public_url)
-            except AmbiguousHostError as exc:  # no single @target-uri to verify (MSG-011)
-                raise RpcError(
-                    JsonRpcCode.INVALID_REQUEST,
-                    exc.detail,
-                    reason="AMBIGUOUS_HOST",
-                    metadata={"type": exc.problem.uri},
-                    http_status=400,
-                ) from None
-            try:
-                http_request.body = await read_body(receive, headers, self.max_body_bytes)
-            except ClientGoneError:
-                outcome = "CLIENT_DISCONNECTED"
-                return None
-            except TooLargeError:
-                raise RpcError(
-                    JsonRpcCode.INVALID_REQUEST,
-                    f"payload too large: the limit is {self.max_body_bytes} bytes",
-                    reason="PAYLOAD_TOO_LARGE",
-                    metadata={"maxBodyBytes": str(self.max_body_bytes)},
-                    http_status=413,
-                ) from None
-            verified = self.verifier.verify(http_request)
-            check_json_content_type(headers)
-            body = parse_body(http_request.body)
-            if isinstance(body, dict):
-                rid = body.get("id")
-                request_id = (
-                    rid if isinstance(rid, str | int) and not isinstance(rid, bool) else None
-                )
-            method = self._check_envelope(body)
-            version = http_request.headers.get("a2a-version")
-            if version and not version.startswith("1."):
-                raise RpcError(
-                    JsonRpcCode.VERSION_NOT_SUPPORTED,
-                    f"A2A-Version {version} is not supported; this agent speaks 1.0",
-                )
-            trace = TraceContext.parse(http_request.headers.get("traceparent"))
-            call = CallInfo(
-                caller_did=verified.did if verified else None,
-                trace=trace.child() if trace else TraceContext.new(),
-            )
-            params = body.get("params", {})
-            if method in self._streaming:
-                events = await self._streaming[method](params, call)
-                return self._stream(http_request, request_id, events)
-            result = await self._unary[method](params, call)
-            return self._json(
-                http_request,
-                200,
-                _result_json(request_id, result),
-                verified.label if verified else None,
-            )
-        except RpcError as exc:
-            outcome = exc.reason
-            error = {"jsonrpc": "2.0", "id": request_id, "error": exc.to_error()}
-            return self._json(http_request, exc.http_status, to_json(error))
-        except Exception as exc:  # the agent keeps serving whatever a handler does
-            log.exception("internal error in %s", method)
-            outcome = "INTERNAL_ERROR"
-            internal = RpcError(JsonRpcCode.INTERNAL_ERROR, f"internal error: {type(exc).__name__}")
-            return self._json(
-                http_request,
-                200,
-                to_json({"jsonrpc": "2.0", "id": request_id, "error": internal.to_error()}),
-            )
-        finally:
-            if self._observe is not None:
-                self._observe(method, outcome, time.perf_counter() - started)
+    def error_body(self, exchange: Exchange, exc: RpcError) -> tuple[int, bytes]:
+        """A JSON-RPC error response, with the error's HTTP status."""
+        error = {"jsonrpc": "2.0", "id": exchange.request_id, "error": exc.to_error()}
+        return exc.http_status, to_json(error)
+
+    def internal_error_body(self, exchange: Exchange, exc: Exception) -> tuple[int, bytes]:
+        """-32603 naming the exception's type, over 200 as JSON-RPC errors are."""
+        internal = RpcError(JsonRpcCode.INTERNAL_ERROR, f"internal error: {type(exc).__name__}")
+        return self.error_body(exchange, internal)
 
     def _check_envelope(self, body: Any) -> str:
         if isinstance(body, list):
@@ -237,38 +153,3 @@ class JsonRpcEndpoint:
                 JsonRpcCode.EXTENDED_AGENT_CARD_NOT_CONFIGURED, "this agent has no extended card"
             )
         raise RpcError(JsonRpcCode.METHOD_NOT_FOUND, f"method {method!r} not found")
-
-    def _json(
-        self,
-        request: HttpRequest,
-        status: int,
-        body: bytes,
-        label: str | None = None,
-    ) -> Answer:
-        response = HttpResponse(
-            status, {"content-type": _JSON}, body, request=request, normalized=True
-        )
-        if label is not None:  # already verified: bind without parsing the fields again
-            self.signer.sign_response(response, label)
-        else:
-            self.signer.sign_reply(response)
-        return JsonAnswer(status, response.headers, body)
-
-    def _stream(
-        self, request: HttpRequest, request_id: Any, events: AsyncIterator[dict[str, Any]]
-    ) -> Answer:
-        head = HttpResponse(200, {"content-type": "text/event-stream"}, request=request)
-        self.signer.sign_reply(head, stream=True)
-
-        async def body() -> AsyncIterator[bytes]:
-            try:
-                async for event in events:
-                    frame = {"jsonrpc": "2.0", "id": request_id, "result": event}
-                    yield b"data: " + to_json(frame) + b"\n\n"
-            except RpcError as exc:
-                frame = {"jsonrpc": "2.0", "id": request_id, "error": exc.to_error()}
-                yield b"event: error\ndata: " + to_json(frame) + b"\n\n"
-
-        headers = dict(head.headers)  # content-type as signed (no charset appended)
-        headers["cache-control"] = "no-cache"
-        return StreamingResponse(body(), headers=headers)
