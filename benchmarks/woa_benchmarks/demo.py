@@ -361,6 +361,7 @@ async def _runs(
     runs: int,
     warmup: bool,
     memo: str,
+    repeats: int,
     progress: Callable[[str], None],
 ) -> list[DemoSplit]:
     from woa_cli.demo import run_demo
@@ -383,7 +384,7 @@ async def _runs(
                 continue
             progress(f"{label}: timing each hop's model directly on the same inputs")
             await timer.time_trail(result.trail)  # warm-up of the loaded models
-            model_ms = await timer.time_trail(result.trail)
+            model_ms = await timer.time_trail(result.trail, repeats)
             splits.append(split(result.trail, result.seconds * 1000, model_ms))
     finally:
         timer.close()
@@ -396,10 +397,14 @@ def run(
     runs: int = 1,
     warmup: bool = True,
     memo: str | None = None,
+    model_repeats: int = 3,
     startup_timeout: float = 300.0,
     progress: Callable[[str], None] = lambda _text: None,
 ) -> DemoSplit:
     """Run the demo ``runs`` times (after a warm-up run) and return the medians' split.
+
+    After each run, every hop's model work is done ``model_repeats`` times in this process
+    (after one unmeasured call) and its median kept.
 
     Without ``registry_url`` the registry and the demo's agents are started on free ports
     and stopped afterwards.
@@ -408,9 +413,11 @@ def run(
 
     said = memo or DEFAULT_MEMO
     if registry_url is not None:
-        return combine(asyncio.run(_runs(registry_url, runs, warmup, said, progress)))
+        return combine(
+            asyncio.run(_runs(registry_url, runs, warmup, said, model_repeats, progress))
+        )
     with (
         tempfile.TemporaryDirectory(prefix="woa-bench-demo-") as workdir,
         start_web(Path(workdir), startup_timeout, progress) as url,
     ):
-        return combine(asyncio.run(_runs(url, runs, warmup, said, progress)))
+        return combine(asyncio.run(_runs(url, runs, warmup, said, model_repeats, progress)))

@@ -24,6 +24,9 @@ def demo(
     warmup: bool = typer.Option(
         True, "--warmup/--no-warmup", help="Run the demo once, unmeasured, first."
     ),
+    model_repeats: int = typer.Option(
+        3, min=1, help="Direct model calls per hop after each run; the median is kept."
+    ),
     startup_timeout: float = typer.Option(
         300.0, min=1.0, help="Seconds the started web may take to register (models load)."
     ),
@@ -37,6 +40,7 @@ def demo(
             registry_url,
             runs=runs,
             warmup=warmup,
+            model_repeats=model_repeats,
             startup_timeout=startup_timeout,
             progress=status.update,
         )
@@ -86,6 +90,13 @@ def demo(
         f"end ({result.share:.1%}): {verdict(result.meets_goal)} the goal "
         f"<= {bench.GOAL_SHARE:.0%}"
     )
+    over = [h for h in result.hops if h.model_ms is not None and h.layers_ms < 0]
+    for hop in over:
+        console.print(
+            f"[yellow]note[/yellow]: hop {hop.index} ({hop.skill}): the direct model call took "
+            f"longer than the signed call ({hop.model_ms:.0f} vs {hop.call_ms:.0f} ms): the "
+            "machine's load varies between the two; more --runs and --model-repeats steady it"
+        )
     if not result.hops:
         fail("the demo made no hops")
 
