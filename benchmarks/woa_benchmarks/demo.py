@@ -10,9 +10,13 @@ come from the trail. So, per hop, ``our layers = call - model``; end to end,
 ``our layers = end-to-end - sum of model times``: signing, discovery, shared-state trail
 writes, transport, validation, the planner's own work and the demo client.
 
-A route hop's model time is the embedder on the routed text (the router's classifier over
-cached skill embeddings is a few matrix products, counted as ours). The goal:
-``our layers / end-to-end <= 10 %``.
+Subtracting two times taken at different moments is at the mercy of the machine's load, so
+each step's layers are also measured directly, as ``woa bench models`` does: a probe agent
+declaring the real skill answers the trail's recorded output at once, and the same signed
+call is timed (:func:`probe_trail`). End to end, ``our layers = (end-to-end - sum of hops)
++ each hop's layers`` (probe-measured for steps; ``call - model`` for route hops, whose
+model time is the embedder on the routed text: the router's own signed call to the
+embedder is ours). The goal: ``our layers / end-to-end <= 10 %``.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ __all__ = [
     "HopRow",
     "ModelTimer",
     "combine",
+    "probe_trail",
     "run",
     "split",
     "start_web",
@@ -63,10 +68,14 @@ class HopRow:
     call_ms: float
     model_ms: float | None
     """None when no model time is known (a failed hop, an unknown skill): all ours."""
+    probe_ms: float | None = None
+    """The same signed call answered at once by a probe (no model): our layers, measured."""
 
     @property
     def layers_ms(self) -> float:
-        """The call's time that is not model time."""
+        """Our layers: measured by the probe, else the call's time that is not model time."""
+        if self.probe_ms is not None:
+            return self.probe_ms
         return self.call_ms - (self.model_ms or 0.0)
 
     @property
@@ -100,8 +109,13 @@ class DemoSplit:
 
     @property
     def layers_ms(self) -> float:
-        """Everything but model time."""
-        return self.end_to_end_ms - self.model_ms
+        """Our layers: outside the hops, plus each hop's (probe-measured where possible)."""
+        return self.outside_hops_ms + sum(h.layers_ms for h in self.hops)
+
+    @property
+    def residual_ms(self) -> float:
+        """End to end minus model and layers: the measurement's noise (0 without probes)."""
+        return self.end_to_end_ms - self.model_ms - self.layers_ms
 
     @property
     def share(self) -> float:
@@ -122,6 +136,7 @@ class DemoSplit:
             "model_ms": round(self.model_ms, 1),
             "outside_hops_ms": round(self.outside_hops_ms, 1),
             "layers_ms": round(self.layers_ms, 1),
+            "residual_ms": round(self.residual_ms, 1),
             "layers_share": round(self.share, 4),
             "goal_share": GOAL_SHARE,
             "meets_goal": self.meets_goal,
@@ -134,6 +149,7 @@ class DemoSplit:
                     "status": h.status,
                     "call_ms": round(h.call_ms, 1),
                     "model_ms": None if h.model_ms is None else round(h.model_ms, 1),
+                    "probe_ms": None if h.probe_ms is None else round(h.probe_ms, 1),
                     "layers_ms": round(h.layers_ms, 1),
                     "layers_share": round(h.share, 4),
                 }
@@ -142,8 +158,13 @@ class DemoSplit:
         }
 
 
-def split(trail: dict[str, Any], end_to_end_ms: float, model_ms: dict[str, float]) -> DemoSplit:
-    """The split of one demo from its trail, its end-to-end time and ``model_ms`` by hop id.
+def split(
+    trail: dict[str, Any],
+    end_to_end_ms: float,
+    model_ms: dict[str, float],
+    probe_ms: dict[str, float] | None = None,
+) -> DemoSplit:
+    """The split of one demo from its trail, its end-to-end time, model and probe ms by hop id.
 
     Raises ``ValueError`` for a trail with no hops or a hop without its time.
     """
@@ -164,6 +185,7 @@ def split(trail: dict[str, Any], end_to_end_ms: float, model_ms: dict[str, float
                 str(hop.get("status", "?")),
                 float(hop["ms"]),
                 model_ms.get(str(hop.get("id"))) if ok else None,
+                (probe_ms or {}).get(str(hop.get("id"))) if ok else None,
             )
         )
     return DemoSplit(rows, end_to_end_ms)
@@ -183,16 +205,21 @@ def combine(splits: list[DemoSplit]) -> DemoSplit:
     hops = []
     for i, first in enumerate(splits[0].hops):
         models = [s.hops[i].model_ms for s in splits]
+        probes = [s.hops[i].probe_ms for s in splits]
         hops.append(
             replace(
                 first,
                 call_ms=statistics.median(s.hops[i].call_ms for s in splits),
-                model_ms=None
-                if any(m is None for m in models)
-                else statistics.median(m for m in models if m is not None),
+                model_ms=_median_or_none(models),
+                probe_ms=_median_or_none(probes),
             )
         )
     return DemoSplit(hops, statistics.median(s.end_to_end_ms for s in splits), len(splits))
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if len(known) == len(values) else None
 
 
 # -- model time, measured directly -------------------------------------------------------
@@ -297,6 +324,72 @@ class ModelTimer:
         return times
 
 
+def _restore(value: Any, files: dict[str, bytes]) -> Any:
+    """A hop's input as sent: the trail's file summaries replaced by the files' bytes."""
+    if isinstance(value, dict):
+        if value.get("sha256") in files:
+            restored = {"raw": base64.b64encode(files[value["sha256"]]).decode()}
+            restored |= {k: value[k] for k in ("mediaType", "filename") if value.get(k)}
+            return restored
+        return {k: _restore(v, files) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore(v, files) for v in value]
+    return value
+
+
+async def probe_trail(
+    trail: dict[str, Any], files: dict[str, bytes], repeats: int = 3
+) -> dict[str, float]:
+    """Our layers, measured, by hop id for the trail's completed steps (median of ``repeats``).
+
+    As ``woa bench models`` does: a probe agent declaring the real agent's skill (same input
+    and output models) answers the output the trail recorded at once, and the same signed
+    call (the same input, files restored) is timed over a real socket. Hops whose agent is
+    not in the sample catalog, or whose recorded input or output no longer validates (the
+    trail shortens long values), are left out.
+    """
+    from woa_agents import Agent, AgentClient
+    from woa_samples import CATALOG
+
+    from .models import _canned_handler
+
+    times: dict[str, float] = {}
+    async with AgentClient(SigningKey.generate(), timeout=60) as client:
+        for hop in trail.get("hops") or []:
+            name, skill_id = str(hop.get("agentName")), str(hop.get("skill"))
+            if hop.get("status") != "completed" or hop.get("kind") != "step" or name not in CATALOG:
+                continue
+            sample = CATALOG[name].build()
+            try:
+                real = sample.agent
+                skill = real.skills[skill_id]
+                payload = _restore(hop.get("input") or {}, files)
+                output = hop.get("output")
+                parsed = skill.input_model.model_validate(payload)
+                skill.output_model.model_validate(output)
+            except (KeyError, ValueError):
+                sample.close()
+                continue
+            try:
+                canned = {(skill_id, parsed.model_dump_json()): output}
+                probe = Agent(
+                    f"{name}-probe", "answers a recorded output", max_body_bytes=real.max_body_bytes
+                )
+                handler = _canned_handler(canned, skill_id, streaming=skill.streaming)
+                probe.skill(skill_id, input=skill.input_model, output=skill.output_model)(handler)
+                async with probe.running() as running:
+                    await client.call(skill_id, payload, agent=running.url)  # warm-up
+                    seen = []
+                    for _ in range(repeats):
+                        started = time.perf_counter()
+                        await client.call(skill_id, payload, agent=running.url)
+                        seen.append((time.perf_counter() - started) * 1000)
+                times[str(hop["id"])] = statistics.median(seen)
+            finally:
+                sample.close()
+    return times
+
+
 # -- the web and the runs ----------------------------------------------------------------
 
 
@@ -385,7 +478,9 @@ async def _runs(
             progress(f"{label}: timing each hop's model directly on the same inputs")
             await timer.time_trail(result.trail)  # warm-up of the loaded models
             model_ms = await timer.time_trail(result.trail, repeats)
-            splits.append(split(result.trail, result.seconds * 1000, model_ms))
+            progress(f"{label}: timing each step's signed call to a probe (no model)")
+            probe_ms = await probe_trail(result.trail, files, repeats)
+            splits.append(split(result.trail, result.seconds * 1000, model_ms, probe_ms))
     finally:
         timer.close()
     return splits

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import io
 from typing import Any
 
 import pytest
@@ -134,10 +135,36 @@ def test_model_time_is_measured_directly_on_the_demo_s_receipt() -> None:
     assert result.hops[1].model_ms is None
 
 
+def test_our_layers_are_measured_by_a_probe_answering_the_recorded_output() -> None:
+    from PIL import Image
+
+    from woa_cli.demo_inputs import receipt_png
+    from woa_reader import Reader
+    from woa_reader.agent import _out
+
+    png = receipt_png()
+    digest = hashlib.sha256(base64.b64encode(png)).hexdigest()
+    page = Reader.load().read(Image.open(io.BytesIO(png)).convert("RGB"))
+    trail = _trail()
+    read = trail["hops"][1]
+    read["input"] = {"image": {"mediaType": "image/png", "filename": "r.png", "sha256": digest}}
+    read["output"] = _out(page).model_dump(mode="json")
+    unknown = {**read, "id": "unknown-file", "input": {"image": {"sha256": "00" * 32}}}
+    trail["hops"] = [trail["hops"][0], read, unknown]
+    probed = asyncio.run(bench.probe_trail(trail, {digest: png}, repeats=1))
+    # the read step is probed; the route hop (not a step) and the unknown file are not
+    assert set(probed) == {read["id"]}
+    assert probed[read["id"]] > 0
+    result = bench.split(trail, 2000.0, {}, probed)
+    assert result.hops[1].layers_ms == probed[read["id"]]
+    assert result.hops[1].share == pytest.approx(probed[read["id"]] / 900.0)
+    assert result.residual_ms == pytest.approx(900.0 - probed[read["id"]])
+
+
 def test_module_lists_its_public_names() -> None:
     assert set(bench.__all__) == {
         *("DEMO_AGENTS", "GOAL_SHARE", "DemoSplit", "HopRow", "ModelTimer"),
-        *("combine", "run", "split", "start_web"),
+        *("combine", "probe_trail", "run", "split", "start_web"),
     }
     for name in bench.__all__:
         assert getattr(bench, name) is not None
