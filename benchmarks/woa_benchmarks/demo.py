@@ -137,6 +137,7 @@ class DemoSplit:
             "outside_hops_ms": round(self.outside_hops_ms, 1),
             "layers_ms": round(self.layers_ms, 1),
             "residual_ms": round(self.residual_ms, 1),
+            "layers_by_subtraction_share": round(1 - self.model_ms / self.end_to_end_ms, 4),
             "layers_share": round(self.share, 4),
             "goal_share": GOAL_SHARE,
             "meets_goal": self.meets_goal,

@@ -89,7 +89,8 @@ def demo(
         "our layers: measured by a probe agent answering the recorded output at once (the same "
         "signed call, no model); * = call - model. Outside the hops: end to end - sum of calls. "
         f"Unaccounted (end to end - model - layers: the load's noise): "
-        f"{result.residual_ms:.1f} ms.",
+        f"{result.residual_ms:.1f} ms; counted as ours, the layers' share would be "
+        f"{1 - result.model_ms / result.end_to_end_ms:.1%}.",
         soft_wrap=True,
     )
     console.print(

@@ -76,6 +76,7 @@ def test_a_recorded_trail_splits_into_model_time_and_our_layers() -> None:
     assert result.meets_goal is (result.share <= bench.GOAL_SHARE)
     out = result.as_json()
     assert out["layers_share"] == round(result.share, 4)
+    assert out["layers_by_subtraction_share"] == round(1 - result.model_ms / 12000.0, 4)
     assert [h["model_ms"] for h in out["hops"]] == [20.0, 850.0, None, 2450.0, 4900.0]
 
 
