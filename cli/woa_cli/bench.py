@@ -62,7 +62,7 @@ def protocol(
 
 
 # Benchmarks of later parts register here (module woa_benchmarks.<name> with a CLI hook).
-for _name in ("registry", "agent", "state", "models"):
+for _name in ("registry", "agent", "state", "models", "demo"):
     try:
         _module = importlib.import_module(f"woa_cli.bench_{_name}")
     except ModuleNotFoundError as _exc:
