@@ -13,6 +13,7 @@ same bytes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -30,6 +31,7 @@ from .errors import InvalidDidError, InvalidKeyError
 
 __all__ = [
     "DID_KEY_PREFIX",
+    "ED25519_DID_PATTERN",
     "ED25519_MULTICODEC",
     "SigningKey",
     "VerifyingKey",
@@ -43,6 +45,54 @@ DID_KEY_PREFIX = "did:key:"
 ED25519_MULTICODEC = b"\xed\x01"
 """Unsigned-varint encoding of multicodec 0xed (ed25519-pub)."""
 _SIGNATURE_BYTES = 64
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def _class(chars: str) -> str:
+    return f"[{chars}]" if len(chars) > 1 else re.escape(chars)
+
+
+def _at_least(bound: str) -> str:
+    """A regular expression for the base58 strings of ``bound``'s length that are >= it."""
+    if not bound:
+        return ""
+    higher = _B58[_B58.index(bound[0]) + 1 :]
+    rest = _at_least(bound[1:])
+    tail = f"{re.escape(bound[0])}{rest}"
+    if not higher:
+        return tail
+    return f"(?:{tail}|{_class(higher)}[{_B58}]{{{len(bound) - 1}}})"
+
+
+def _at_most(bound: str) -> str:
+    """A regular expression for the base58 strings of ``bound``'s length that are <= it."""
+    if not bound:
+        return ""
+    lower = _B58[: _B58.index(bound[0])]
+    rest = _at_most(bound[1:])
+    tail = f"{re.escape(bound[0])}{rest}"
+    if not lower:
+        return tail
+    return f"(?:{_class(lower)}[{_B58}]{{{len(bound) - 1}}}|{tail})"
+
+
+def _ed25519_did_pattern() -> str:
+    low = base58.b58encode(ED25519_MULTICODEC + bytes(32)).decode("ascii")
+    high = base58.b58encode(ED25519_MULTICODEC + b"\xff" * 32).decode("ascii")
+    common = next(i for i, (a, b) in enumerate(zip(low, high, strict=True)) if a != b)
+    first_low, first_high = low[common], high[common]
+    between = _B58[_B58.index(first_low) + 1 : _B58.index(first_high)]
+    width = len(low) - common - 1
+    return (
+        f"^did:key:z{low[:common]}(?:{first_low}{_at_least(low[common + 1 :])}"
+        f"|{_class(between)}[{_B58}]{{{width}}}|{first_high}{_at_most(high[common + 1 :])})$"
+    )
+
+
+ED25519_DID_PATTERN = _ed25519_did_pattern()
+"""A regular expression matching exactly the Ed25519 did:keys (for schemas): base58btc of
+``0xed01`` and 32 bytes, from ``z6MkeTG3b...`` (all zero) to ``z6MkwgaR6...`` (all 0xff)."""
 
 
 def did_from_public_bytes(raw: bytes) -> str:

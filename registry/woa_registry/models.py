@@ -13,6 +13,7 @@ from woa_protocol.models import A2AModel, ModelFamily, UtcTimestamp, format_time
 from woa_protocol.models.base import JsonValue
 
 from .storage.base import AgentRecord, ChangeEvent, EventKind, SearchPage, SearchQuery
+from .text import FILTER_SCHEMA, TEXT_SCHEMA
 
 __all__ = [
     "AgentList",
@@ -204,12 +205,12 @@ class PayloadSearchRequest(A2AModel):
     """Body of ``POST /v1/search/payload``: a JSON instance and optional filters."""
 
     payload: JsonValue = Field(description="Any JSON value; skills whose input schema accepts it.")
-    skill: str | None = Field(default=None, max_length=256)
+    skill: str | None = Field(default=None, max_length=256, json_schema_extra=FILTER_SCHEMA)
     family: ModelFamily | None = None
-    input_mode: str | None = Field(default=None, max_length=256)
-    output_mode: str | None = Field(default=None, max_length=256)
-    tag: str | None = Field(default=None, max_length=256)
-    q: str | None = Field(default=None, max_length=256)
+    input_mode: str | None = Field(default=None, max_length=256, json_schema_extra=FILTER_SCHEMA)
+    output_mode: str | None = Field(default=None, max_length=256, json_schema_extra=FILTER_SCHEMA)
+    tag: str | None = Field(default=None, max_length=256, json_schema_extra=FILTER_SCHEMA)
+    q: str | None = Field(default=None, max_length=256, json_schema_extra=TEXT_SCHEMA)
     limit: int | None = Field(default=None, ge=1, le=1000)
 
 

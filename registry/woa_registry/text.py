@@ -12,10 +12,27 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CONTROL_CHARACTERS", "control_character"]
+from pydantic.config import JsonDict
+
+__all__ = [
+    "CONTROL_CHARACTERS",
+    "FILTER_SCHEMA",
+    "TEXT_PATTERN",
+    "TEXT_SCHEMA",
+    "control_character",
+]
 
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 """C0 controls except TAB, LF and CR; DEL; C1 controls (U+0080 to U+009F)."""
+
+TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+"""The same rule as a JSON Schema ``pattern`` (declared in the OpenAPI document)."""
+
+TEXT_SCHEMA: JsonDict = {"pattern": TEXT_PATTERN}
+"""Schema of a text field that may be empty but holds no control character (REG-075)."""
+
+FILTER_SCHEMA: JsonDict = {"minLength": 1, "pattern": TEXT_PATTERN}
+"""Schema of a text filter: not empty (REG-042), no control character (REG-075)."""
 
 
 def control_character(value: str) -> str | None:

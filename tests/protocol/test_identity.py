@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import base58
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -16,7 +18,12 @@ from woa_protocol import (
     did_url,
     resolve_did,
 )
-from woa_protocol.identity import DID_KEY_PREFIX, ED25519_MULTICODEC, public_bytes_from_did
+from woa_protocol.identity import (
+    DID_KEY_PREFIX,
+    ED25519_DID_PATTERN,
+    ED25519_MULTICODEC,
+    public_bytes_from_did,
+)
 
 from ._support import KEY1
 
@@ -242,3 +249,38 @@ def test_bad_pem_is_rejected() -> None:
     )
     with pytest.raises(InvalidKeyError, match="Ed25519"):
         SigningKey.from_pem(other)
+
+
+@pytest.mark.req("ID-001")
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=32, max_size=32))
+def test_the_schema_pattern_matches_every_ed25519_did(raw: bytes) -> None:
+    assert re.fullmatch(ED25519_DID_PATTERN, did_from_public_bytes(raw))
+
+
+@pytest.mark.req("ID-001")
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(ED25519_DID_PATTERN, fullmatch=True))
+def test_every_did_the_schema_pattern_matches_resolves(did: str) -> None:
+    assert len(public_bytes_from_did(did)) == 32
+
+
+@pytest.mark.req("ID-001")
+@pytest.mark.parametrize(
+    "did",
+    [
+        "did:key:z6MkeTG3bFFSLYVU7VqhgZxqr6YzpaGrQtFMh1uvqGy1vDnN",  # one below all-zero
+        "did:key:z6MkwgaR63138bEEgad7uk993KMX54vBA6KTB4sFhCPnSB2f",  # one above all-0xff
+        "did:key:z6LSbysY2xFMRpGMhb7tFTLMpeuPRaqaWM1yECx2AtzE3KCc",  # X25519
+        "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2do",  # a character short
+    ],
+)
+def test_the_schema_pattern_refuses_what_does_not_resolve(did: str) -> None:
+    assert re.fullmatch(ED25519_DID_PATTERN, did) is None
+    with pytest.raises(InvalidDidError):
+        public_bytes_from_did(did)
+
+
+def test_the_schema_pattern_bounds_are_the_extreme_keys() -> None:
+    for raw in (bytes(32), b"\xff" * 32):
+        assert re.fullmatch(ED25519_DID_PATTERN, did_from_public_bytes(raw))

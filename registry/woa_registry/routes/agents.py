@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from woa_protocol import VerifiedMessage, resolve_did, verify_card
+from woa_protocol.identity import ED25519_DID_PATTERN
 from woa_protocol.models import ModelFamily
 
 from ..body import json_body, parse_json, parse_model, read_body
@@ -28,6 +29,7 @@ from ..models import (
 from ..problems import AgentNotFoundError, DidMismatchError, InvalidCursorError
 from ..records import build_record, parse_card
 from ..storage.base import EventKind
+from ..text import FILTER_SCHEMA, TEXT_SCHEMA
 from .openapi import problem_responses, query_parameters
 
 __all__ = ["URL_AGENT_PREFIX", "SearchParameters", "router"]
@@ -41,9 +43,20 @@ _SEARCH_CURSOR = "agents"
 DidPath = Annotated[
     str,
     Path(
+        description="The agent's Ed25519 did:key (else 400 invalid-did, REG-011).",
+        min_length=1,
+        max_length=256,
+        # declared, not enforced by FastAPI: REG-011 answers 400 invalid-did, not 422
+        json_schema_extra={"pattern": ED25519_DID_PATTERN},
+    ),
+]
+AgentIdPath = Annotated[
+    str,
+    Path(
         description="The agent's did:key (or a urn:woa:url: id for agents registered by URL).",
         min_length=1,
         max_length=256,
+        json_schema_extra={"pattern": f"{ED25519_DID_PATTERN}|^{URL_AGENT_PREFIX}[0-9a-f]{{32}}$"},
     ),
 ]
 
@@ -109,7 +122,7 @@ async def register_agent(did: DidPath, request: Request) -> JSONResponse:
     response_model_exclude_none=True,
     responses=problem_responses(400, 404, 429),
 )
-async def get_agent(did: DidPath, request: Request) -> AgentView:
+async def get_agent(did: AgentIdPath, request: Request) -> AgentView:
     """Return the registered agent."""
     _check_did(did, allow_url_id=True)
     record = await context_of(request).store.get(did)
@@ -162,16 +175,30 @@ class SearchParameters(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    skill: str | None = Field(default=None, max_length=256, description="Skill id.")
+    skill: str | None = Field(
+        default=None, max_length=256, description="Skill id.", json_schema_extra=FILTER_SCHEMA
+    )
     family: ModelFamily | None = Field(default=None, description="Model family of a skill.")
     input_mode: str | None = Field(
-        default=None, alias="inputMode", max_length=256, description="Input media type."
+        default=None,
+        alias="inputMode",
+        max_length=256,
+        description="Input media type.",
+        json_schema_extra=FILTER_SCHEMA,
     )
     output_mode: str | None = Field(
-        default=None, alias="outputMode", max_length=256, description="Output media type."
+        default=None,
+        alias="outputMode",
+        max_length=256,
+        description="Output media type.",
+        json_schema_extra=FILTER_SCHEMA,
     )
-    tag: str | None = Field(default=None, max_length=256, description="Skill tag.")
-    q: str | None = Field(default=None, max_length=256, description="Full-text query.")
+    tag: str | None = Field(
+        default=None, max_length=256, description="Skill tag.", json_schema_extra=FILTER_SCHEMA
+    )
+    q: str | None = Field(
+        default=None, max_length=256, description="Full-text query.", json_schema_extra=TEXT_SCHEMA
+    )
     limit: int = Field(default=20, ge=1, le=1000, description="Page size (server-capped).")
     cursor: str | None = Field(default=None, max_length=1024, description="Opaque cursor.")
 

@@ -16,9 +16,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic.alias_generators import to_camel
 
+from woa_protocol.identity import ED25519_DID_PATTERN
+
 from ..problems import InvalidRequestError
+from ..text import TEXT_SCHEMA
 
 __all__ = [
+    "ETAG_LIST_PATTERN",
     "KEY_PATTERN",
     "MAX_KEY_LENGTH",
     "NAMESPACE_PATTERN",
@@ -47,6 +51,9 @@ KEY_PATTERN = rf"{_SEGMENT}(?:/{_SEGMENT})*"
 no empty segment and no segment starting with a dot, so a key is its own URI path."""
 
 MAX_KEY_LENGTH = 512
+
+ETAG_LIST_PATTERN = r'^\s*(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)\s*$'
+"""``If-Match``: ``*`` or a list of entity tags (RFC 9110), as declared and as parsed."""
 
 _NAMESPACE_RE = re.compile(NAMESPACE_PATTERN)
 _KEY_RE = re.compile(KEY_PATTERN)
@@ -262,7 +269,15 @@ class _Wire(BaseModel):
 
 
 Did = Annotated[
-    str, Field(min_length=9, max_length=256, pattern=r"^did:key:z[1-9A-HJ-NP-Za-km-z]+$")
+    str,
+    Field(
+        min_length=9,
+        max_length=256,
+        pattern=r"^did:key:z[1-9A-HJ-NP-Za-km-z]+$",
+        # the document declares exactly the Ed25519 did:keys; the service answers any other
+        # did:key with 400 invalid-did
+        json_schema_extra={"pattern": ED25519_DID_PATTERN},
+    ),
 ]
 
 
@@ -272,18 +287,44 @@ class NamespaceRequest(_Wire):
     writers: list[Did] = Field(default_factory=list, max_length=256)
     readers: list[Did] = Field(default_factory=list, max_length=256)
     public_read: StrictBool = False  # 0 and "true" are not booleans (REG-005)
-    context_id: str | None = Field(default=None, min_length=1, max_length=256)
+    context_id: str | None = Field(
+        default=None, min_length=1, max_length=256, json_schema_extra=TEXT_SCHEMA
+    )
+
+
+def _when(op: str | list[str], then: dict[str, Any]) -> dict[str, Any]:
+    ops = {"const": op} if isinstance(op, str) else {"enum": op}
+    return {"if": {"properties": {"op": ops}, "required": ["op"]}, "then": then}
+
+
+_BATCH_OPERATION_RULES: dict[str, Any] = {
+    "allOf": [
+        _when("put", {"required": ["value"]}),
+        _when("patch", {"required": ["patch"], "properties": {"patch": {"type": "array"}}}),
+        _when(["delete", "check"], {"not": {"required": ["ttlSeconds"]}}),
+        _when(["put", "patch", "delete"], {"not": {"required": ["ifMatch", "ifNoneMatch"]}}),
+    ]
+}
+"""What the batch route checks across fields, declared in its schema (JSON Schema if/then)."""
 
 
 class BatchOperation(_Wire):
     """One operation of a batch, with its own precondition."""
 
+    model_config = ConfigDict(json_schema_extra=_BATCH_OPERATION_RULES)
+
     op: Literal["put", "patch", "delete", "check"]
-    key: str = Field(min_length=1, max_length=MAX_KEY_LENGTH)
+    key: str = Field(
+        min_length=1, max_length=MAX_KEY_LENGTH, json_schema_extra={"pattern": f"^{KEY_PATTERN}$"}
+    )
     value: Any = None
     patch: list[Any] | None = None
-    if_match: str | None = Field(default=None, max_length=64)
-    if_none_match: str | None = Field(default=None, max_length=64)
+    if_match: str | None = Field(
+        default=None, max_length=64, json_schema_extra={"pattern": ETAG_LIST_PATTERN}
+    )
+    if_none_match: str | None = Field(
+        default=None, max_length=64, json_schema_extra={"pattern": r"^\s*\*\s*$"}
+    )
     ttl_seconds: int | None = Field(default=None, ge=1)
 
 

@@ -21,8 +21,10 @@ from ..body import parse_json, parse_model, read_body
 from ..problems import InvalidRequestError
 from ..routes.openapi import problem_responses
 from ..streaming import CloseStream, parse_since, serve_stream, subscription_of
+from ..text import TEXT_SCHEMA
 from .acl import require_read
 from .models import (
+    ETAG_LIST_PATTERN,
     KEY_PATTERN,
     MAX_KEY_LENGTH,
     NAMESPACE_PATTERN,
@@ -98,7 +100,7 @@ def _body(model: type[BaseModel] | None, media: str = "application/json") -> dic
     return {"requestBody": {"required": True, "content": {media: {"schema": schema}}}}
 
 
-_ETAG_LIST = r'^\s*(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)\s*$'
+_ETAG_LIST = ETAG_LIST_PATTERN
 
 
 def _preconditions(*, if_match_required: bool, if_none_match: bool) -> dict[str, Any]:
@@ -118,7 +120,9 @@ def _preconditions(*, if_match_required: bool, if_none_match: bool) -> dict[str,
                 "name": "If-None-Match",
                 "in": "header",
                 "required": False,
-                "description": "* creates only; a write needs this or If-Match (else 428)",
+                "description": (
+                    "* creates only; a write needs this or If-Match (else 428), not both (else 422)"
+                ),
                 "schema": {"type": "string", "enum": ["*"]},
             }
         )
@@ -164,7 +168,10 @@ async def whoami(request: Request) -> JSONResponse:
 )
 async def namespaces_for_context(
     request: Request,
-    context_id: Annotated[str, Query(alias="contextId", min_length=1, max_length=256)],
+    context_id: Annotated[
+        str,
+        Query(alias="contextId", min_length=1, max_length=256, json_schema_extra=TEXT_SCHEMA),
+    ],
 ) -> JSONResponse:
     """List the namespaces tied to ``contextId`` that the (optionally signed) caller may read."""
     rt = runtime_of(request)

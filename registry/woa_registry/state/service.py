@@ -28,6 +28,7 @@ from ..problems import InvalidCursorError, InvalidRequestError
 from ..text import control_character
 from .acl import can_read, require_owner, require_read, require_write
 from .models import (
+    ETAG_LIST_PATTERN,
     Acl,
     Change,
     ChangeKind,
@@ -81,7 +82,8 @@ ANY_VERSION = _AnyVersion()
 
 IfMatch = _AnyVersion | frozenset[int]
 
-_ETAG = re.compile(r'\s*(W/)?"([^"]*)"\s*')
+_ETAG_LIST = re.compile(ETAG_LIST_PATTERN)
+_ETAG = re.compile(r'(W/)?"([^"]*)"')
 
 
 def parse_if_match(value: str | None) -> IfMatch | None:
@@ -90,17 +92,17 @@ def parse_if_match(value: str | None) -> IfMatch | None:
         return None
     if value.strip() == "*":
         return ANY_VERSION
-    versions: set[int] = set()
-    for part in value.split(","):
-        match = _ETAG.fullmatch(part)
-        if match is None:
-            raise InvalidRequestError(
-                f'If-Match {value[:80]!r} is not "*" or a list of quoted ETags like "7"',
-                [{"path": "If-Match", "message": "invalid entity-tag list"}],
-            )
-        weak, tag = match.groups()
-        if not weak and tag.isdigit() and len(tag) <= 18:
-            versions.add(int(tag))
+    # the whole list at once: an entity tag may itself hold a comma ('"a,b"', RFC 9110 etagc)
+    if _ETAG_LIST.fullmatch(value) is None:
+        raise InvalidRequestError(
+            f'If-Match {value[:80]!r} is not "*" or a list of quoted ETags like "7"',
+            [{"path": "If-Match", "message": "invalid entity-tag list"}],
+        )
+    versions = {
+        int(tag)
+        for weak, tag in _ETAG.findall(value)
+        if not weak and tag.isdigit() and len(tag) <= 18
+    }
     return frozenset(versions)
 
 
