@@ -55,6 +55,7 @@ def executors() -> dict[str, Any]:
     from a2a.server.agent_execution import AgentExecutor, RequestContext
     from a2a.server.events import EventQueue
     from a2a.types.a2a_pb2 import Message, Part, Role, TaskState
+    from a2a.utils.errors import TaskNotCancelableError
 
     class Shout(AgentExecutor):
         async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
@@ -80,7 +81,7 @@ def executors() -> dict[str, Any]:
             await updater.complete()
 
         async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
-            raise NotImplementedError
+            raise TaskNotCancelableError("this sample agent does not cancel tasks")
 
     class Greeter(AgentExecutor):
         async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
@@ -95,7 +96,7 @@ def executors() -> dict[str, Any]:
             )
 
         async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
-            raise NotImplementedError
+            raise TaskNotCancelableError("this sample agent does not cancel tasks")
 
     class AskName(AgentExecutor):
         async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
@@ -110,7 +111,7 @@ def executors() -> dict[str, Any]:
             await updater.complete()
 
         async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
-            raise NotImplementedError
+            raise TaskNotCancelableError("this sample agent does not cancel tasks")
 
     class Slow(AgentExecutor):
         def __init__(self) -> None:
