@@ -215,6 +215,8 @@ class SchemaConnections:
     """One store's use of a :class:`PostgresDatabase`: its pool, its channel, its wake-up.
 
     A store that streams nothing (the replay store) passes no ``channel`` and no ``wake``.
+    Opening applies the store's ``migrations`` (version kept in ``version_table``, under an
+    advisory lock named ``{lock_prefix}.migrate.{schema}``).
 
     Without ``database`` the store gets a database of its own (a store used alone, as in
     tests); a replica passes one shared database to all its stores. ``what`` names the
@@ -230,6 +232,9 @@ class SchemaConnections:
         pool_sizes: tuple[int, int],
         wake: Callable[[], None] | None,
         what: str,
+        lock_prefix: str,
+        version_table: str,
+        migrations: Sequence[Migration],
         database: PostgresDatabase | None = None,
     ) -> None:
         if database is not None and database.schema != schema:
@@ -240,6 +245,7 @@ class SchemaConnections:
         self._channel = channel
         self._wake = wake
         self._what = what
+        self._migration = (f"{lock_prefix}.migrate.{schema}", version_table, migrations)
         self._attached = False
 
     @property
@@ -254,12 +260,22 @@ class SchemaConnections:
             raise RuntimeError(f"the {self._what} is not open: call open() first")
         return self.database.pool
 
-    async def open(self, prepare: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
-        """Attach to the database: run ``prepare`` (migrations), subscribe to the channel."""
+    async def open(self) -> None:
+        """Attach to the database: apply the store's migrations, subscribe to the channel."""
         if self._attached:
             return
-        await self.database.attach(prepare, self._channel, self._wake)
+        await self.database.attach(self._migrate, self._channel, self._wake)
         self._attached = True
+
+    async def _migrate(self, conn: asyncpg.Connection) -> None:
+        lock_name, table, migrations = self._migration
+        await migrate(
+            conn,
+            schema=self.database.schema,
+            lock_name=lock_name,
+            table=table,
+            migrations=migrations,
+        )
 
     async def ensure_listener(self) -> None:
         """Reconnect the shared LISTEN connection if it was lost."""

@@ -7,8 +7,6 @@ inserts (or replaces an expired claim). It runs on the replica's shared pool.
 
 from __future__ import annotations
 
-import asyncpg
-
 from woa_protocol import ReplayStore
 
 from ..db import postgres as db_postgres
@@ -45,6 +43,9 @@ class PostgresReplayStore(ReplayStore):
             pool_sizes=(1, 10),
             wake=None,
             what="replay store",
+            lock_prefix="woa_replay",
+            version_table=REPLAY_VERSION_TABLE,
+            migrations=POSTGRES_REPLAY_MIGRATIONS,
             database=database,
         )
 
@@ -55,16 +56,7 @@ class PostgresReplayStore(ReplayStore):
 
     async def open(self) -> None:
         """Create the schema if needed and apply migrations (on the shared pool)."""
-        await self._db.open(self._migrate)
-
-    async def _migrate(self, conn: asyncpg.Connection) -> None:
-        await db_postgres.migrate(
-            conn,
-            schema=self._schema,
-            lock_name=f"woa_replay.migrate.{self._schema}",
-            table=REPLAY_VERSION_TABLE,
-            migrations=POSTGRES_REPLAY_MIGRATIONS,
-        )
+        await self._db.open()
 
     async def close(self) -> None:
         """Detach from the pool; the store can be opened again."""

@@ -152,6 +152,9 @@ class PostgresAgentStore(AgentStore):
             pool_sizes=(min_pool_size, max_pool_size),
             wake=self._signal.fire,
             what="store",
+            lock_prefix="woa_registry",
+            version_table=SCHEMA_VERSION_TABLE,
+            migrations=POSTGRES_MIGRATIONS,
             database=database,
         )
 
@@ -164,16 +167,7 @@ class PostgresAgentStore(AgentStore):
 
     async def open(self) -> None:
         """Create the schema if needed, apply migrations, start the pool and the listener."""
-        await self._db.open(self._migrate)
-
-    async def _migrate(self, conn: asyncpg.Connection) -> None:
-        await db_postgres.migrate(
-            conn,
-            schema=self._schema,
-            lock_name=f"woa_registry.migrate.{self._schema}",
-            table=SCHEMA_VERSION_TABLE,
-            migrations=POSTGRES_MIGRATIONS,
-        )
+        await self._db.open()
 
     async def close(self) -> None:
         """Stop listening and close the pool; the store can be opened again."""

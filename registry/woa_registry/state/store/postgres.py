@@ -172,6 +172,9 @@ class PostgresStateStore(StateStore):
             pool_sizes=(min_pool_size, max_pool_size),
             wake=self._signal.fire,
             what="state store",
+            lock_prefix="woa_state",
+            version_table=STATE_VERSION_TABLE,
+            migrations=POSTGRES_STATE_MIGRATIONS,
             database=database,
         )
         self._committer = GroupCommitter(self._commit_group)
@@ -183,16 +186,7 @@ class PostgresStateStore(StateStore):
 
     async def open(self) -> None:
         """Create the schema if needed, apply migrations, start the pool and the listener."""
-        await self._db.open(self._migrate)
-
-    async def _migrate(self, conn: asyncpg.Connection) -> None:
-        await db_postgres.migrate(
-            conn,
-            schema=self._schema,
-            lock_name=f"woa_state.migrate.{self._schema}",
-            table=STATE_VERSION_TABLE,
-            migrations=POSTGRES_STATE_MIGRATIONS,
-        )
+        await self._db.open()
 
     async def close(self) -> None:
         """Finish queued writes, stop listening and close the pool; it can be opened again."""
