@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import importlib
-
 import pytest
+
+from tests.agents.public_api import check_all
 
 
 @pytest.mark.parametrize(
@@ -20,11 +20,7 @@ import pytest
     ],
 )
 def test_all_is_sorted_and_importable(module: str) -> None:
-    mod = importlib.import_module(module)
-    names = list(mod.__all__)
-    assert names == sorted(names, key=lambda n: (not n.isupper(), n))
-    for name in names:
-        assert getattr(mod, name) is not None
+    check_all(module)
 
 
 def test_sdk_does_not_import_the_registry_server() -> None:

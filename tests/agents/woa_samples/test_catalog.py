@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.agents.public_api import check_all
 from woa_samples import CATALOG
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,11 +38,7 @@ def test_catalog_lists_the_four_agents() -> None:
     ],
 )
 def test_all_is_sorted_and_importable(module: str) -> None:
-    mod = importlib.import_module(module)
-    names = list(mod.__all__)
-    assert names == sorted(names, key=lambda n: (not n.isupper(), n))
-    for name in names:
-        assert getattr(mod, name) is not None
+    check_all(module)
 
 
 def test_model_wrappers_do_not_import_the_sdk() -> None:
